@@ -1,0 +1,383 @@
+"""The worker's jobs (django-q2): submit a generation once, follow it, copy its video.
+
+Every job claims its row with a conditional UPDATE first, so any number of workers on
+any number of machines can run them: whoever loses a claim does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import tempfile
+import time
+from datetime import timedelta
+
+import av
+import httpx
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from studio import images as image_tools
+from studio.models import (
+    AT_PROVIDER,
+    PROVIDER_STATES,
+    Creation,
+    Generation,
+    ResultStatus,
+    State,
+)
+from studio.vidu import schemas
+from studio.vidu.client import OutcomeUnknown, Refused, Retryable, ViduClient, plain_reason
+
+log = logging.getLogger(__name__)
+
+SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
+MAX_CLAIMS = 4  # after this many claims that all failed to reach Vidu, give up
+BACKOFF_BASE = float(getattr(settings, "STUDIO_BACKOFF_BASE", 1.0))
+FETCH_ATTEMPTS = 4
+
+
+def backoff(attempt: int, base: float | None = None, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter: attempt 1 waits up to `base` seconds."""
+    base = BACKOFF_BASE if base is None else base
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+def enqueue_submit(generation: Generation) -> None:
+    """Submit after the transaction that stored the generation commits."""
+    gid = str(generation.pk)
+    transaction.on_commit(lambda: async_task("studio.jobs.submit", gid, task_name=f"submit {gid}"))
+
+
+def enqueue_fetch(generation_id) -> None:
+    gid = str(generation_id)
+    transaction.on_commit(
+        lambda: async_task("studio.jobs.fetch_result", gid, task_name=f"fetch {gid}")
+    )
+
+
+def callback_url() -> str | None:
+    if not settings.STUDIO_PUBLIC_URL:
+        return None
+    return settings.STUDIO_PUBLIC_URL + reverse("vidu_callback")
+
+
+def provider_payload(generation: Generation) -> str:
+    """What we send as `payload`: our generation's id, wrapping the user's own payload.
+
+    It is how a lost submission is found again in Vidu's task list.
+    """
+    user_payload = generation.params.get("payload", "")
+    if not user_payload:
+        return str(generation.pk)
+    return json.dumps({"studio_generation": str(generation.pk), "payload": user_payload})
+
+
+def generation_id_from_payload(payload: str) -> str | None:
+    if payload.startswith("{"):
+        try:
+            return str(json.loads(payload).get("studio_generation") or "") or None
+        except (ValueError, AttributeError):
+            return None
+    return payload or None
+
+
+def build_request(generation: Generation) -> schemas.CreateRequest:
+    params = {k: v for k, v in generation.params.items() if k != "payload"}
+    pictures = []
+    for image in generation.images.all():
+        with image.file.open("rb") as fh:
+            pictures.append((fh.read(), image.format))
+    return schemas.CreateRequest(
+        images=image_tools.request_images(pictures),
+        prompt=generation.prompt or None,
+        payload=provider_payload(generation),
+        callback_url=callback_url(),
+        **params,
+    )
+
+
+def submit(generation_id: str) -> str:
+    """Claim a queued generation and send it to Vidu, exactly once."""
+    now = timezone.now()
+    claimed = Generation.objects.filter(pk=generation_id, state=State.QUEUED).update(
+        state=State.SUBMITTING,
+        claimed_at=now,
+        updated_at=now,
+        submit_attempts=F("submit_attempts") + 1,
+    )
+    if not claimed:
+        return "not claimed"
+    generation = Generation.objects.get(pk=generation_id)
+    generation.events.create(state=State.SUBMITTING, source="submit", at=now)
+    return _send(generation, maybe_sent=False)
+
+
+def _send(generation: Generation, *, maybe_sent: bool) -> str:
+    """Send the create call, retrying what is safe to retry.
+
+    `maybe_sent`: an earlier attempt may have reached Vidu, so look for our payload in
+    its task list before sending again; a task is never paid for twice.
+    """
+    try:
+        request = build_request(generation)
+    except image_tools.ImageProblem as exc:
+        generation.advance(State.FAILED, "submit", str(exc), error_reason="ImageTooLarge",
+                           error_message=str(exc))
+        return "failed"
+    last: Retryable | None = None
+    with ViduClient() as client:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                if maybe_sent:
+                    found = client.find_by_payload(
+                        provider_payload(generation), since=generation.created_at - timedelta(minutes=5)
+                    )
+                    if found is not None:
+                        _accepted(generation, found.id, found.state, found.credits, "recovered")
+                        return "recovered"
+                answer = client.create(generation.kind, request)
+            except Refused as exc:
+                generation.advance(
+                    State.FAILED,
+                    "submit",
+                    f"{exc.reason}: {exc.message}",
+                    error_reason=exc.reason,
+                    error_message=exc.plain,
+                )
+                return "refused"
+            except Retryable as exc:
+                last = exc
+                # A 5xx or a lost answer may still have created the task.
+                maybe_sent = maybe_sent or isinstance(exc, OutcomeUnknown) or exc.status >= 500
+                log.info("submit %s attempt %s: %s", generation.pk, attempt, exc)
+                if attempt < SEND_ATTEMPTS:
+                    time.sleep(backoff(attempt))
+                continue
+            _accepted(generation, answer.task_id, answer.state, answer.credits, "accepted")
+            return "submitted"
+    # Still unknown: leave the claim; the reconciler looks for the payload and retries.
+    Generation.objects.filter(pk=generation.pk, state=State.SUBMITTING).update(
+        error_reason=last.reason if last else "", error_message=last.plain if last else ""
+    )
+    return "retry later"
+
+
+def _accepted(generation: Generation, task_id: str, state: str, credits, how: str) -> None:
+    now = timezone.now()
+    new_state = PROVIDER_STATES.get(state, State.CREATED)
+    fields = dict(
+        provider_task_id=task_id,
+        error_reason="",
+        error_message="",
+        next_poll_at=now + timedelta(seconds=settings.STUDIO_QUIET_SECONDS),
+    )
+    if credits is not None:
+        fields["credits"] = credits
+    if not generation.advance(new_state, "submit", f"task {task_id} {how}", **fields):
+        # A callback raced ahead and moved the state; the task id must still be kept.
+        Generation.objects.filter(pk=generation.pk, provider_task_id="").update(
+            provider_task_id=task_id
+        )
+
+
+def apply_task(generation: Generation, task: schemas.TaskResponse, source: str) -> bool:
+    """Move a generation forward to what Vidu reports (a callback or a poll)."""
+    state = PROVIDER_STATES.get(task.state)
+    if state is None:
+        log.warning("unknown provider state %r for %s", task.state, generation.pk)
+        return False
+    fields: dict = {"next_poll_at": timezone.now() + poll_interval(generation)}
+    if task.credits is not None:
+        fields["credits"] = task.credits
+    if not generation.provider_task_id:
+        fields["provider_task_id"] = task.id
+    if state == State.FAILED:
+        fields["error_reason"] = task.err_code or "Failed"
+        fields["error_message"] = plain_reason(task.err_code, "") if task.err_code else (
+            "Vidu reported that the task failed."
+        )
+    moved = generation.advance(state, source, task.err_code, **fields)
+    if not moved:
+        # Same or older news: only refresh when we next ask.
+        Generation.objects.filter(pk=generation.pk, state__in=AT_PROVIDER).update(
+            next_poll_at=fields["next_poll_at"]
+        )
+    if moved and state == State.SUCCESS:
+        enqueue_fetch(generation.pk)
+    return moved
+
+
+def poll_interval(generation: Generation) -> timedelta:
+    """How long to wait before asking Vidu again; longer as a task ages, never forever."""
+    age = (timezone.now() - generation.created_at).total_seconds()
+    quiet = settings.STUDIO_QUIET_SECONDS
+    if age < 600:
+        return timedelta(seconds=quiet)
+    if age < 3600:
+        return timedelta(seconds=max(quiet, 120))
+    if age < 6 * 3600:
+        return timedelta(seconds=max(quiet, 600))
+    return timedelta(seconds=max(quiet, 1800))  # off-peak tasks may take 48 hours
+
+
+def reconcile() -> dict:
+    """Scheduled: recover dead claims, poll quiet tasks, resume lost result copies."""
+    counts = {"recovered": 0, "polled": 0, "fetches": 0}
+    now = timezone.now()
+
+    stale = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
+    for generation in Generation.objects.filter(state=State.SUBMITTING, claimed_at__lt=stale):
+        # Re-claim: only one reconciler wins each stale claim.
+        won = Generation.objects.filter(
+            pk=generation.pk, state=State.SUBMITTING, claimed_at=generation.claimed_at
+        ).update(claimed_at=now, submit_attempts=F("submit_attempts") + 1)
+        if not won:
+            continue
+        generation.refresh_from_db()
+        if generation.submit_attempts > MAX_CLAIMS:
+            generation.advance(
+                State.FAILED,
+                "poll",
+                "gave up",
+                error_reason=generation.error_reason or "ProviderUnavailable",
+                error_message="Vidu could not be reached to start this video. "
+                + (generation.error_message or ""),
+            )
+            continue
+        _send(generation, maybe_sent=True)
+        counts["recovered"] += 1
+
+    due = Generation.objects.filter(state__in=AT_PROVIDER).filter(
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True)
+    )
+    with ViduClient() as client:
+        for generation in due[:200]:
+            # Claim this poll so two reconcilers do not both ask.
+            won = Generation.objects.filter(
+                pk=generation.pk, next_poll_at=generation.next_poll_at
+            ).update(next_poll_at=now + poll_interval(generation))
+            if not won or not generation.provider_task_id:
+                continue
+            try:
+                task = client.query(generation.provider_task_id)
+            except Refused as exc:
+                if exc.status == 404:
+                    generation.advance(
+                        State.FAILED, "poll", exc.reason, error_reason=exc.reason,
+                        error_message=exc.plain,
+                    )
+                continue
+            except Retryable as exc:
+                log.info("poll %s: %s", generation.pk, exc)
+                continue
+            apply_task(generation, task, "poll")
+            counts["polled"] += 1
+
+    # Copies that never started, or whose worker died part way.
+    stuck = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
+    Generation.objects.filter(
+        state=State.SUCCESS, result_status=ResultStatus.FETCHING, updated_at__lt=stuck
+    ).update(result_status=ResultStatus.NONE, updated_at=now)
+    for gid in Generation.objects.filter(
+        state=State.SUCCESS, result_status=ResultStatus.NONE, updated_at__lt=now - timedelta(
+            seconds=30)
+    ).values_list("pk", flat=True)[:50]:
+        async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
+        counts["fetches"] += 1
+    return counts
+
+
+def probe_video(path: str) -> dict:
+    """Check that a file is a playable video; return its codec, duration and size."""
+    with av.open(path) as container:
+        if not container.streams.video:
+            raise ValueError("the file has no video stream")
+        stream = container.streams.video[0]
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = (container.duration or 0) / 1_000_000
+        # Decoding one frame proves the stream is not just a header.
+        next(container.decode(stream))
+        return {
+            "codec": stream.codec_context.name,
+            "duration": duration,
+            "width": stream.codec_context.width,
+            "height": stream.codec_context.height,
+        }
+
+
+def _download(http: httpx.Client, url: str, into) -> int:
+    with http.stream("GET", url) as response:
+        if response.status_code in (401, 403, 404, 410):
+            raise Refused("ResultExpired", f"result URL answered {response.status_code}",
+                          response.status_code)
+        response.raise_for_status()
+        size = 0
+        for chunk in response.iter_bytes(1024 * 256):
+            into.write(chunk)
+            size += len(chunk)
+    into.flush()
+    return size
+
+
+def fetch_result(generation_id: str) -> str:
+    """Copy a finished generation's video and cover into our storage, and check them."""
+    now = timezone.now()
+    claimed = Generation.objects.filter(
+        pk=generation_id, state=State.SUCCESS, result_status=ResultStatus.NONE
+    ).update(result_status=ResultStatus.FETCHING, updated_at=now)
+    if not claimed:
+        return "not claimed"
+    generation = Generation.objects.get(pk=generation_id)
+    problem = ""
+    with ViduClient() as client, httpx.Client(timeout=120, follow_redirects=True) as http:
+        for attempt in range(1, FETCH_ATTEMPTS + 1):
+            try:
+                # Fresh URLs every attempt: the provider's expire after 24 hours.
+                task = client.query(generation.provider_task_id)
+                if not task.creations:
+                    raise ValueError("Vidu reported success but listed no video")
+                for creation in task.creations:
+                    _store_creation(generation, creation, http)
+            except (Retryable, Refused, httpx.HTTPError, ValueError, av.error.FFmpegError) as exc:
+                problem = str(exc)
+                log.info("fetch %s attempt %s: %s", generation.pk, attempt, exc)
+                if attempt < FETCH_ATTEMPTS:
+                    time.sleep(backoff(attempt))
+                continue
+            Generation.objects.filter(pk=generation.pk).update(
+                result_status=ResultStatus.STORED, updated_at=timezone.now()
+            )
+            return "stored"
+    Generation.objects.filter(pk=generation.pk).update(
+        result_status=ResultStatus.UNAVAILABLE,
+        error_message=f"The video could not be copied from Vidu: {problem}",
+        updated_at=timezone.now(),
+    )
+    return "unavailable"
+
+
+def _store_creation(generation: Generation, creation: schemas.CreationOut, http) -> None:
+    if generation.creations.filter(provider_creation_id=creation.id).exists():
+        return
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
+        video_size = _download(http, creation.url, video)
+        facts = probe_video(video.name)
+        record = Creation(generation=generation, provider_creation_id=creation.id,
+                          video_size=video_size, **facts)
+        video.seek(0)
+        record.video.save("video.mp4", File(video), save=False)
+        if creation.cover_url:
+            with tempfile.NamedTemporaryFile(suffix=".jpg") as cover:
+                record.cover_size = _download(http, creation.cover_url, cover)
+                cover.seek(0)
+                record.cover.save("cover.jpg", File(cover), save=False)
+        record.save()

@@ -1,0 +1,87 @@
+"""`make run`: the web server, the worker and the simulator in one foreground group."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from studio.models import Membership, Team
+
+
+class Command(BaseCommand):
+    help = "Run the studio: web server, django-q2 worker and (without VIDU_API_KEY) the simulator."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+
+    def handle(self, port, host, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.ensure_demo_user()
+        env = os.environ.copy()
+        env.setdefault("STUDIO_PUBLIC_URL", f"http://{host}:{port}")
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        commands = []
+        if settings.VIDU_USING_SIMULATOR:
+            commands.append(("simulator", [python, manage, "vidu_simulator",
+                                           "--port", str(settings.VIDU_SIM_PORT)]))
+        commands.append(("worker", [python, manage, "qcluster"]))
+        commands.append(("web", [
+            python, "-m", "gunicorn", "studio.wsgi:application",
+            "--bind", f"{host}:{port}", "--worker-class", "gthread", "--threads", "8",
+            "--workers", "2", "--timeout", "120", "--access-logfile", "-",
+        ]))
+        processes = []
+        for name, argv in commands:
+            processes.append((name, subprocess.Popen(argv, env=env)))
+        self.stdout.write(self.style.SUCCESS(
+            f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, "
+            f"the worker{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
+        ))
+
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, process in processes:
+                    if process.poll() is not None:
+                        self.stderr.write(f"{name} exited with {process.returncode}; stopping.")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for _, process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for _, process in processes:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def ensure_demo_user(self):
+        User = get_user_model()
+        if User.objects.exists():
+            return
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user("demo", password=password)
+        team = Team.objects.create(name="Demo")
+        Membership.objects.create(user=user, team=team, role=Membership.OWNER)
+        self.stdout.write(self.style.WARNING(
+            f"\nCreated team Demo with owner 'demo', password: {password}\n"
+            "(shown once; change it with: python manage.py changepassword demo)\n"
+        ))

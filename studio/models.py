@@ -1,0 +1,257 @@
+"""Teams, their members, and the generations they make."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from studio import catalog
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    OWNER, MEMBER, VIEWER = "owner", "member", "viewer"
+    ROLES = [(OWNER, "Owner"), (MEMBER, "Member"), (VIEWER, "Viewer")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=ROLES, default=MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def can_generate(self) -> bool:
+        return self.role in (self.OWNER, self.MEMBER)
+
+
+class State(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    CREATED = "created", "Submitted"
+    QUEUEING = "queueing", "Waiting at Vidu"
+    PROCESSING = "processing", "Processing"
+    SUCCESS = "success", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# States only move forward: a state may be replaced by one of a higher rank.
+STATE_RANK = {
+    State.QUEUED: 0,
+    State.SUBMITTING: 1,
+    State.CREATED: 2,
+    State.QUEUEING: 3,
+    State.PROCESSING: 4,
+    State.SUCCESS: 5,
+    State.FAILED: 5,
+    State.CANCELLED: 5,
+}
+TERMINAL = (State.SUCCESS, State.FAILED, State.CANCELLED)
+AT_PROVIDER = (State.CREATED, State.QUEUEING, State.PROCESSING)
+# Vidu's task states, as we store them ("scheduled" appears in an older text).
+PROVIDER_STATES = {
+    "created": State.CREATED,
+    "scheduled": State.QUEUEING,
+    "queueing": State.QUEUEING,
+    "processing": State.PROCESSING,
+    "success": State.SUCCESS,
+    "failed": State.FAILED,
+}
+
+
+def earlier_states(state: str) -> list[str]:
+    return [s for s, rank in STATE_RANK.items() if rank < STATE_RANK[state]]
+
+
+class ResultStatus(models.TextChoices):
+    NONE = "", "Not yet"
+    FETCHING = "fetching", "Copying the video"
+    STORED = "stored", "Stored"
+    UNAVAILABLE = "unavailable", "Could not be copied"
+
+
+class Generation(models.Model):
+    KINDS = [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, models.CASCADE, related_name="generations")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="generations"
+    )
+    kind = models.CharField(max_length=20, choices=KINDS)
+    model = models.CharField(max_length=40)
+    prompt = models.TextField(blank=True)
+    # The validated parameters as sent to Vidu (duration, resolution, seed, ...),
+    # without images, prompt and payload, which have their own homes.
+    params = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    provider_task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    estimated_credits = models.PositiveIntegerField(null=True)
+    credits = models.PositiveIntegerField(null=True)  # the provider's figure
+    error_reason = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    result_status = models.CharField(
+        max_length=12, choices=ResultStatus.choices, default=ResultStatus.NONE, blank=True
+    )
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True)
+    next_poll_at = models.DateTimeField(null=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["team", "-created_at"]), models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.kind} {self.id}"
+
+    @property
+    def duration(self) -> int | None:
+        return self.params.get("duration")
+
+    @property
+    def resolution(self) -> str | None:
+        return self.params.get("resolution")
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether the page should keep asking about this generation."""
+        if self.state == State.SUCCESS:
+            return self.result_status in (ResultStatus.NONE, ResultStatus.FETCHING)
+        return self.state not in TERMINAL
+
+    @property
+    def progress(self) -> list[tuple[str, bool]]:
+        """The steps a user watches, and which are behind us."""
+        rank = STATE_RANK[self.state]
+        return [
+            ("Queued", True),
+            ("Sent to Vidu", rank >= STATE_RANK[State.CREATED]),
+            ("Processing", rank >= STATE_RANK[State.PROCESSING] and self.state != State.FAILED
+             or self.state == State.SUCCESS),
+            ("Video ready", self.result_status == ResultStatus.STORED),
+        ]
+
+    def advance(self, state: str, source: str, detail: str = "", **fields) -> bool:
+        """Move to `state` if it is later than the stored one; record the event.
+
+        A conditional UPDATE, so concurrent callbacks, polls and submits cannot move a
+        generation backwards or record one change twice. Returns whether it moved.
+        """
+        now = timezone.now()
+        values = {"state": state, "updated_at": now, **fields}
+        if state in TERMINAL:
+            values.setdefault("finished_at", now)
+        with transaction.atomic():
+            moved = Generation.objects.filter(pk=self.pk, state__in=earlier_states(state)).update(
+                **values
+            )
+            if moved:
+                GenerationEvent.objects.create(
+                    generation_id=self.pk, state=state, source=source, detail=detail[:500], at=now
+                )
+        if moved:
+            for key, value in values.items():
+                setattr(self, key, value)
+        return bool(moved)
+
+
+def input_image_path(instance: InputImage, filename: str) -> str:
+    return f"inputs/{instance.generation_id}/{instance.position}-{uuid.uuid4().hex[:8]}.{instance.format}"
+
+
+class InputImage(models.Model):
+    FIRST, END = 0, 1  # img2video's image and start-end's start frame are position 0
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="images")
+    position = models.PositiveSmallIntegerField(default=FIRST)
+    file = models.FileField(upload_to=input_image_path, max_length=255)
+    format = models.CharField(max_length=10)  # png, jpeg, webp: by content
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "position"], name="one_image_a_position")
+        ]
+
+    @property
+    def content_type(self) -> str:
+        return f"image/{self.format}"
+
+
+def creation_path(instance: Creation, filename: str) -> str:
+    return f"creations/{instance.generation_id}/{filename}"
+
+
+class Creation(models.Model):
+    """A video Vidu made, copied into our storage while its URLs were valid."""
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="creations")
+    provider_creation_id = models.CharField(max_length=64, blank=True)
+    video = models.FileField(upload_to=creation_path, max_length=255)
+    cover = models.FileField(upload_to=creation_path, max_length=255, blank=True)
+    video_size = models.PositiveBigIntegerField(default=0)
+    cover_size = models.PositiveBigIntegerField(default=0)
+    duration = models.FloatField(default=0)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    codec = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "provider_creation_id"], name="one_copy_a_creation"
+            )
+        ]
+
+
+class GenerationEvent(models.Model):
+    SOURCES = [
+        ("form", "Form"),
+        ("submit", "Submit"),
+        ("callback", "Callback"),
+        ("poll", "Poll"),
+        ("user", "User"),
+    ]
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="events")
+    state = models.CharField(max_length=12, choices=State.choices)
+    source = models.CharField(max_length=10, choices=SOURCES)
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class CallbackNonce(models.Model):
+    """Nonces of callbacks already accepted: a replayed callback is refused."""
+
+    nonce = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)

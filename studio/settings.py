@@ -1,0 +1,207 @@
+"""Vidu Studio settings: one file, everything read from the environment.
+
+Defaults are the embedded default (SQLite, django-q2's ORM broker, media on local
+disk, the local simulator as provider); DATABASE_URL, REDIS_URL and the storage
+variables scale it out.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: str) -> int:
+    return int(os.environ.get(name, default))
+
+
+def envsecret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (docker/k8s secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+DEBUG = envbool("DEBUG", "False")
+SECRET_KEY = envsecret("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "studio",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+WSGI_APPLICATION = "studio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "studio.context_processors.studio",
+            ],
+        },
+    },
+]
+
+DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", BASE_DIR / "var"))
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "studio.sqlite3",
+            # WAL lets the web process read while the worker writes; IMMEDIATE
+            # takes the write lock at BEGIN so two writers queue instead of failing.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory: integration tests start worker processes that must open it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-studio.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "history"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media-not-served-directly/"  # media goes through permission-checked views
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Static files are few and small: whitenoise serves them straight from static/ when
+# collectstatic has not run (make run, tests), and from STATIC_ROOT when it has (Dockerfile).
+WHITENOISE_USE_FINDERS = True
+if not os.environ.get("DATABASE_URL"):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    # S3-compatible media (django-storages reads AWS_* and AWS_S3_ENDPOINT_URL itself).
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"], "querystring_auth": True},
+    }
+
+# Uploads: Vidu accepts images up to 50 MB each; two images and the form fit in 110 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 110 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+Q_CLUSTER = {
+    "name": os.environ.get("Q_CLUSTER_NAME", "studio"),
+    "workers": envint("Q_WORKERS", "2"),
+    "timeout": 600,
+    "retry": 900,
+    "max_attempts": 1,  # jobs retry themselves with backoff; django-q must not re-run them
+    "catch_up": False,
+    "ack_failures": True,
+    "poll": 0.2,
+    "guard_cycle": float(os.environ.get("Q_GUARD_CYCLE", "0.5")),
+    "label": "Tasks",
+    "save_limit": 500,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    Q_CLUSTER["orm"] = "default"
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The provider. Without VIDU_API_KEY the studio talks to the local simulator.
+VIDU_SIM_PORT = envint("VIDU_SIM_PORT", "8765")
+VIDU_SIM_API_KEY = os.environ.get("VIDU_SIM_API_KEY", "sim-key")
+VIDU_API_KEY = envsecret("VIDU_API_KEY")
+VIDU_USING_SIMULATOR = not VIDU_API_KEY
+VIDU_PROVIDER = os.environ.get("VIDU_PROVIDER", "official")
+if VIDU_API_KEY:
+    VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", "https://api.vidu.com")
+else:
+    VIDU_API_KEY = VIDU_SIM_API_KEY
+    VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", f"http://127.0.0.1:{VIDU_SIM_PORT}")
+VIDU_TIMEOUT = float(os.environ.get("VIDU_TIMEOUT", "30"))
+# Callbacks: how far the Date header may be from now, in seconds.
+VIDU_CALLBACK_MAX_SKEW = envint("VIDU_CALLBACK_MAX_SKEW", "300")
+
+# Base URL the provider can reach us on (callbacks) and that share links use.
+STUDIO_PUBLIC_URL = os.environ.get("STUDIO_PUBLIC_URL", "").rstrip("/")
+# A generation with no news for this long is polled by the reconciler.
+STUDIO_QUIET_SECONDS = envint("STUDIO_QUIET_SECONDS", "60")
+# A claim older than this (the worker died mid-submit) is recovered by the reconciler.
+STUDIO_CLAIM_TIMEOUT = envint("STUDIO_CLAIM_TIMEOUT", "120")
+
+if not DEBUG and os.environ.get("STUDIO_HTTPS", "") and envbool("STUDIO_HTTPS", "false"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

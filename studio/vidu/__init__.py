@@ -1,0 +1,1 @@
+"""The provider side: request and response schemas, the HTTP client, callback signatures."""

@@ -1,0 +1,95 @@
+"""Media behind permission checks, with HTTP Range support so browsers can seek."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from studio.access import generation_for
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 256 * 1024
+
+
+def _chunks(fh, remaining: int):
+    try:
+        while remaining > 0:
+            data = fh.read(min(CHUNK, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        fh.close()
+
+
+def ranged_file(request: HttpRequest, field_file, content_type: str,
+                filename: str | None = None) -> HttpResponse:
+    """Serve a stored file whole, or the byte range the browser asked for (RFC 9110)."""
+    if not field_file:
+        raise Http404
+    try:
+        size = field_file.size
+        fh = field_file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    header = request.headers.get("Range", "")
+    match = RANGE.match(header.strip()) if header else None
+    if match and (match[1] or match[2]):
+        if match[1]:
+            start = int(match[1])
+            end = min(int(match[2]), size - 1) if match[2] else size - 1
+        else:  # the last N bytes
+            start = max(0, size - int(match[2]))
+            end = size - 1
+        if start >= size or start > end:
+            fh.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        fh.seek(start)
+        response = StreamingHttpResponse(_chunks(fh, end - start + 1), status=206,
+                                         content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    else:
+        response = FileResponse(fh, content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=3600"
+    if filename:
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@require_GET
+@login_required
+def video(request: HttpRequest, generation_id) -> HttpResponse:
+    generation, _ = generation_for(request, generation_id)
+    creation = generation.creations.first()
+    if creation is None:
+        raise Http404
+    return ranged_file(request, creation.video, "video/mp4", f"vidu-{generation.pk}.mp4")
+
+
+@require_GET
+@login_required
+def cover(request: HttpRequest, generation_id) -> HttpResponse:
+    generation, _ = generation_for(request, generation_id)
+    creation = generation.creations.first()
+    if creation is None:
+        raise Http404
+    return ranged_file(request, creation.cover, "image/jpeg")
+
+
+@require_GET
+@login_required
+def input_image(request: HttpRequest, generation_id, position: int) -> HttpResponse:
+    generation, _ = generation_for(request, generation_id)
+    image = generation.images.filter(position=position).first()
+    if image is None:
+        raise Http404
+    return ranged_file(request, image.file, image.content_type)

@@ -1,0 +1,212 @@
+"""Shared test setup: named people (Alice and her teammates, outsider Charlie), images,
+and real processes (the simulator, a django-q2 worker) for the integration tests."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from PIL import Image
+
+from studio.models import Membership, Team
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+REQUIRE_SERVICES = os.environ.get("STUDIO_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+
+
+def require(reason: str) -> None:
+    """Skip with `reason`, or fail where CI demands that nothing is skipped."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"STUDIO_REQUIRE_SERVICES is set, but: {reason}")
+    pytest.skip(reason)
+
+
+def png(width: int = 320, height: int = 180, color=(40, 120, 200), fmt: str = "PNG") -> bytes:
+    image = Image.new("RGB", (width, height), color)
+    # Some structure, so a camera move over it is visible.
+    for x in range(0, width, max(1, width // 8)):
+        for y in range(height):
+            image.putpixel((x, y), (255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+@pytest.fixture
+def team(db):
+    return Team.objects.create(name="Alpha")
+
+
+def _person(django_user_model, username: str, team: Team, role: str):
+    user = django_user_model.objects.create_user(username, password=PASSWORD)
+    Membership.objects.create(user=user, team=team, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(django_user_model, team):
+    return _person(django_user_model, "alice", team, Membership.OWNER)
+
+
+@pytest.fixture
+def bob(django_user_model, team):
+    return _person(django_user_model, "bob", team, Membership.MEMBER)
+
+
+@pytest.fixture
+def vera(django_user_model, team):
+    return _person(django_user_model, "vera", team, Membership.VIEWER)
+
+
+@pytest.fixture
+def charlie(django_user_model, db):
+    return _person(django_user_model, "charlie", Team.objects.create(name="Other"), "owner")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    """A URL for the test database, for processes the tests start."""
+    cfg = connection.settings_dict
+    if cfg["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{cfg['NAME']}"
+    user = cfg.get("USER") or ""
+    password = f":{cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = cfg.get("HOST") or "127.0.0.1"
+    port = f":{cfg['PORT']}" if cfg.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{cfg['NAME']}"
+
+
+def child_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDU_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "studio.settings", "PYTHONUNBUFFERED": "1"})
+    env.update({k: str(v) for k, v in extra.items() if v is not None})
+    return env
+
+
+class Process:
+    """A child process whose output is kept for the test's failure report."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        self.popen = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                      cwd=ROOT, start_new_session=True)
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text()
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output())
+            if match:
+                return match
+            if self.popen.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name} never printed {pattern!r}:\n{self.output()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(10)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def start_simulator(tmp_path):
+    """Start `manage.py vidu_simulator` on a free port; returns its base URL."""
+    started: list[Process] = []
+
+    def start(seconds: float = 0.3, faults: str = "", **env) -> str:
+        port = free_port()
+        process = Process(
+            f"simulator-{len(started)}",
+            [sys.executable, "manage.py", "vidu_simulator", "--port", str(port)],
+            child_env(VIDU_SIM_SECONDS=seconds, VIDU_SIM_FPS=env.pop("fps", 12),
+                      VIDU_SIM_FAULTS=faults, VIDU_SIM_STORAGE=tmp_path / "sim", **env),
+            tmp_path,
+        )
+        started.append(process)
+        process.wait_for(r"listening on (http://\S+)")
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path, settings):
+    """Start `manage.py qcluster` on the test database, talking to `base_url`."""
+    started: list[Process] = []
+
+    def start(base_url: str, public_url: str | None = None, **env) -> Process:
+        process = Process(
+            f"worker-{len(started)}",
+            [sys.executable, "manage.py", "qcluster"],
+            child_env(
+                DATABASE_URL=database_url(),
+                VIDU_BASE_URL=base_url,
+                STUDIO_PUBLIC_URL=public_url or "",
+                MEDIA_ROOT=settings.MEDIA_ROOT,
+                REDIS_URL=settings.REDIS_URL or None,
+                Q_CLUSTER_NAME=settings.Q_CLUSTER["name"],
+                **env,
+            ),
+            tmp_path,
+        )
+        started.append(process)
+        process.wait_for(r"running", timeout=60)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+@pytest.fixture(scope="session")
+def services_reachable():
+    """PostgreSQL and Redis as this run is configured for them."""
+    return {
+        "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        "redis": bool(settings.REDIS_URL),
+    }
