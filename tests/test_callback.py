@@ -1,0 +1,126 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django_q.models import OrmQ
+
+from studio.models import Generation
+from studio.vidu import signatures
+from tests.factories import make_generation
+
+pytestmark = pytest.mark.usefixtures("media_root")
+KEY = "callback-test-key"
+
+
+@pytest.fixture(autouse=True)
+def vidu_key(settings):
+    settings.VIDU_API_KEY = KEY
+
+
+def body(task_id, state, **extra):
+    return {"id": task_id, "state": state, "err_code": "", "credits": 4, "payload": "",
+            "creations": [], **extra}
+
+
+def post(client, data, *, key=KEY, now=None, nonce=None, path=None):
+    path = path or reverse("vidu_callback")
+    headers = signatures.sign_headers(key, "http://testserver" + path, now=now, nonce=nonce)
+    return client.post(path, json.dumps(data), content_type="application/json",
+                       headers=headers)
+
+
+@pytest.fixture
+def submitted(team, alice):
+    return make_generation(team, alice, state="created", task_id="900001")
+
+
+def test_it_moves_the_state_forward(client, submitted):
+    response = post(client, body("900001", "processing"))
+    assert response.status_code == 200
+    submitted.refresh_from_db()
+    assert submitted.state == "processing"
+    assert submitted.events.get(state="processing").source == "callback"
+
+
+def test_success_stores_credits_and_queues_the_copy(client, submitted,
+                                                     django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, body("900001", "success", credits=7))
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.credits) == ("success", 7)
+    assert OrmQ.objects.count() == 1  # fetch_result
+
+
+def test_it_never_moves_backwards(client, submitted):
+    post(client, body("900001", "success"))
+    response = post(client, body("900001", "processing"))
+    assert response.status_code == 200
+    submitted.refresh_from_db()
+    assert submitted.state == "success"
+    assert list(submitted.events.values_list("state", flat=True)) == ["success"]
+
+
+def test_a_duplicate_changes_nothing(client, submitted):
+    post(client, body("900001", "processing"))
+    post(client, body("900001", "processing"))
+    assert submitted.events.filter(state="processing").count() == 1
+
+
+def test_failure_keeps_the_providers_reason(client, submitted):
+    post(client, body("900001", "failed", err_code="CreationPolicyViolation", credits=0))
+    submitted.refresh_from_db()
+    assert submitted.state == "failed"
+    assert submitted.error_reason == "CreationPolicyViolation"
+    assert "content policy" in submitted.error_message
+
+
+def test_it_refuses_a_forged_signature(client, submitted):
+    response = post(client, body("900001", "success"), key="not-the-key")
+    assert response.status_code == 401
+    submitted.refresh_from_db()
+    assert submitted.state == "created"
+
+
+def test_it_refuses_an_old_date(client, submitted):
+    response = post(client, body("900001", "success"),
+                    now=datetime.now(UTC) - timedelta(minutes=10))
+    assert response.status_code == 401
+
+
+def test_it_refuses_a_replayed_nonce(client, submitted):
+    assert post(client, body("900001", "processing"), nonce="n-1").status_code == 200
+    assert post(client, body("900001", "success"), nonce="n-1").status_code == 409
+    submitted.refresh_from_db()
+    assert submitted.state == "processing"
+
+
+def test_it_404s_an_unknown_task(client, submitted):
+    assert post(client, body("123", "success")).status_code == 404
+
+
+def test_it_finds_a_task_by_payload_before_the_submit_answer_lands(client, team, alice):
+    generation = make_generation(team, alice, state="submitting")
+    post(client, body("900777", "processing", payload=str(generation.pk)))
+    generation.refresh_from_db()
+    assert (generation.state, generation.provider_task_id) == ("processing", "900777")
+
+
+def test_it_checks_the_query_string(client, submitted):
+    path = reverse("vidu_callback")
+    headers = signatures.sign_headers(KEY, "http://testserver" + path + "?a=1")
+    response = client.post(path + "?a=2", json.dumps(body("900001", "success")),
+                           content_type="application/json", headers=headers)
+    assert response.status_code == 401
+
+
+def test_it_rejects_get(client, db):
+    assert client.get(reverse("vidu_callback")).status_code == 405
+
+
+def test_the_state_stays_when_the_body_is_garbage(client, submitted):
+    path = reverse("vidu_callback")
+    headers = signatures.sign_headers(KEY, "http://testserver" + path)
+    response = client.post(path, "{not json", content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert Generation.objects.get(pk=submitted.pk).state == "created"
