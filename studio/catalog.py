@@ -472,7 +472,7 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
             elif p.get("watermark"):
                 p["wm_url"] = wm_url
     else:
-        for name_ in ("watermark", "wm_url"):
+        for name_ in ("watermark", "wm_position", "wm_url"):
             if raw.get(name_) not in (None, "", False, "false"):
                 out.add(name_, "Watermarks are not offered for this endpoint.", "FieldUnwanted")
 

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
+from pydantic import ValidationError
 
 from studio import images as image_tools
 from studio.models import (
@@ -95,6 +96,7 @@ def build_request(generation: Generation) -> schemas.CreateRequest:
         with image.file.open("rb") as fh:
             pictures.append((fh.read(), image.format))
     return schemas.CreateRequest(
+        model=generation.model,
         images=image_tools.request_images(pictures),
         prompt=generation.prompt or None,
         payload=provider_payload(generation),
@@ -127,9 +129,14 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
     """
     try:
         request = build_request(generation)
-    except image_tools.ImageProblem as exc:
-        generation.advance(State.FAILED, "submit", str(exc), error_reason="ImageTooLarge",
-                           error_message=str(exc))
+    except (image_tools.ImageProblem, ValidationError, OSError) as exc:
+        # Nothing was sent, and sending again would not help.
+        log.exception("cannot build the request for %s", generation.pk)
+        message = str(exc) if isinstance(exc, image_tools.ImageProblem) else (
+            "The studio could not build the request for Vidu; nothing was sent or charged."
+        )
+        generation.advance(State.FAILED, "submit", exc.__class__.__name__,
+                           error_reason="StudioRequestInvalid", error_message=message)
         return "failed"
     last: Retryable | None = None
     with ViduClient() as client:

@@ -102,7 +102,8 @@ else:
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: integration tests start worker processes that must open it.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-studio.sqlite3")}
+    # One file per test run, so two runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-studio-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

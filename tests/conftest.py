@@ -100,10 +100,26 @@ def child_env(**extra) -> dict:
     return env
 
 
+RUNNING: list[Process] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the output of the processes it started."""
+    report = yield
+    if report.failed:
+        for process in RUNNING:
+            report.sections.append((f"{process.name} output", process.output()[-6000:]))
+    if report.when == "teardown":
+        RUNNING.clear()
+    return report
+
+
 class Process:
     """A child process whose output is kept for the test's failure report."""
 
     def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
+        RUNNING.append(self)
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115
@@ -111,8 +127,9 @@ class Process:
                                       cwd=ROOT, start_new_session=True)
 
     def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text()
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text() if self.log_path.exists() else ""
 
     def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
         deadline = time.monotonic() + timeout
@@ -210,3 +227,28 @@ def services_reachable():
         "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         "redis": bool(settings.REDIS_URL),
     }
+
+
+def drain_queue() -> list[str]:
+    """Take every job off the django-q2 queue (ORM or Redis); return their functions."""
+    from django_q.brokers import get_broker
+    from django_q.signing import SignedPackage
+
+    broker = get_broker()
+    funcs = []
+    while True:
+        messages = broker.dequeue()
+        if not messages:
+            return funcs
+        for ack_id, payload in messages:
+            funcs.append(SignedPackage.loads(payload)["func"])
+            broker.acknowledge(ack_id)
+
+
+@pytest.fixture(autouse=True)
+def empty_redis_queue(settings):
+    """Redis outlives a test's database: start every test with no jobs queued."""
+    if settings.REDIS_URL:
+        from django_q.brokers import get_broker
+
+        get_broker().purge_queue()

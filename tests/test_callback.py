@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django_q.models import OrmQ
 
 from studio.models import Generation
 from studio.vidu import signatures
+from tests.conftest import drain_queue
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -49,7 +49,7 @@ def test_success_stores_credits_and_queues_the_copy(client, submitted,
         post(client, body("900001", "success", credits=7))
     submitted.refresh_from_db()
     assert (submitted.state, submitted.credits) == ("success", 7)
-    assert OrmQ.objects.count() == 1  # fetch_result
+    assert drain_queue() == ["studio.jobs.fetch_result"]
 
 
 def test_it_never_moves_backwards(client, submitted):

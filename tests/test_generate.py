@@ -1,9 +1,8 @@
 import pytest
 from django.urls import reverse
-from django_q.models import OrmQ
 
 from studio.models import Generation, InputImage
-from tests.conftest import png
+from tests.conftest import drain_queue, png
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -46,7 +45,7 @@ def test_it_stores_and_queues_a_valid_generation(client, alice, django_capture_o
     assert generation.estimated_credits == 3
     image = InputImage.objects.get()
     assert (image.format, image.width, image.height) == ("png", 320, 180)
-    assert OrmQ.objects.count() == 1  # the submit job
+    assert drain_queue() == ["studio.jobs.submit"]
     assert list(generation.events.values_list("state", flat=True)) == ["queued"]
 
 

@@ -78,6 +78,7 @@ class ListedTask(BaseModel):
 
     id: str
     state: str
+    err_code: str = ""
     model: str | None = None
     payload: str = ""
     credits: int | None = None

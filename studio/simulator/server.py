@@ -1,0 +1,185 @@
+"""`Simulator`: the server's lifecycle, for tests (in a background thread) and the command.
+
+sim = Simulator(port=0, seconds=0.1, fps=8).start()
+httpx.get(f"{sim.base_url}/ent/v2/credits", headers={"Authorization": "Token sim-key"})
+sim.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Mapping
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+from . import faults as faults_module
+from . import responses
+from .api import ApiHandler
+from .callbacks import CallbackSender
+from .config import Config
+from .engine import FAILED, PROCESSING, SUCCESS, Board, Task
+from .links import ResultLinks
+
+log = logging.getLogger("studio.simulator")
+
+CALLBACK_STATES = (PROCESSING, SUCCESS, FAILED)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # many clients at once
+
+    def __init__(self, address, handler, simulator: Simulator):
+        self.simulator = simulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on every open connection (idle keep-alives, held submit timeouts)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Simulator:
+    """A Vidu-compatible API server, in memory. Arguments left None come from VIDU_SIM_*."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str | None = None,
+        seconds: float | None = None,
+        fps: int | None = None,
+        faults: str | Mapping[str, float] | None = None,
+        concurrency: int | None = None,
+        url_ttl: int | None = None,
+        storage_dir: str | Path | None = None,
+        seed: int | None = None,
+        timeout_hold: float | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
+        self.config = Config.from_env(
+            env,
+            api_key=api_key,
+            seconds=seconds,
+            fps=fps,
+            faults=faults,
+            concurrency=concurrency,
+            url_ttl=url_ttl,
+            storage_dir=str(storage_dir) if storage_dir is not None else None,
+            seed=seed,
+            timeout_hold=timeout_hold,
+        )
+        self.host, self.port = host, port
+        self.faults = faults_module.Faults(self.config.faults, self.config.seed)
+        self._own_storage = not self.config.storage_dir
+        self.storage = (
+            Path(tempfile.mkdtemp(prefix="vidu-sim-"))
+            if self._own_storage
+            else Path(self.config.storage_dir)
+        )
+        self.storage.mkdir(parents=True, exist_ok=True)
+        self.stopping = threading.Event()
+        self.links = ResultLinks(self.config.url_ttl, self.faults)
+        self.callbacks = CallbackSender(self.config.api_key, self.faults)
+        self.board = Board(self.config, self.faults, self.storage, on_change=self._task_changed)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Simulator:
+        """Serve in a background thread; returns self once it accepts connections."""
+        self._httpd = _HTTPServer((self.host, self.port), ApiHandler, self)
+        self.board.start()
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="vidu-sim-http",
+            daemon=True,
+        )
+        self._thread.start()
+        log.info("Vidu simulator listening on %s (storage %s)", self.base_url, self.storage)
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.close_connections()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.board.stop()
+        self.callbacks.stop()
+        if self._own_storage:
+            shutil.rmtree(self.storage, ignore_errors=True)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) the server is bound to; the port is real even when 0 was asked."""
+        if self._httpd is None:
+            raise RuntimeError("The simulator has not been started.")
+        host, port = self._httpd.server_address[:2]
+        return host, port
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.address
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}"
+
+    def tasks(self) -> list[dict]:
+        """A snapshot of every task the simulator accepted, newest first."""
+        return [task.public() for task in self.board.tasks()]
+
+    def stats(self) -> dict:
+        load = self.board.load()
+        return {
+            "faults": self.faults.counts(),
+            "tasks": load["tasks"],
+            "states": load["states"],
+            "credits_charged": load["charged"],
+            "callbacks": self.callbacks.counts(),
+            "renders": load["renders"],
+            "config": {
+                "seconds": self.config.seconds,
+                "fps": self.config.fps,
+                "concurrency": self.config.concurrency,
+                "url_ttl": self.config.url_ttl,
+                "faults": self.config.faults,
+            },
+        }
+
+    def _task_changed(self, task: Task) -> None:
+        """Called by the scheduler (outside its lock) after each state change."""
+        if task.callback_url and task.state in CALLBACK_STATES:
+            body = responses.query_body(task, self.links, task.origin)
+            self.callbacks.send(task.callback_url, body, final=task.state != PROCESSING)
