@@ -26,7 +26,12 @@ START_END_RATIO_MAX = 1.25
 REQUEST_BODY_MAX_BYTES = 20 * 1024 * 1024  # [002, 003, 004]
 PAYLOAD_MAX_CHARS = 1_048_576  # [002, 003, 004]
 META_DATA_MAX_CHARS = 1_048_576  # not documented; kept at payload's size
-WM_POSITIONS = (1, 2, 3, 4)  # [000, 002, 003]: 1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left
+WM_POSITIONS = (
+    1,
+    2,
+    3,
+    4,
+)  # [000, 002, 003]: 1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left
 WM_POSITION_DEFAULT = 3
 MOVEMENT_AMPLITUDES = ("auto", "small", "medium", "large")
 IS_REC_EXTRA_CREDITS = 10  # [002, 004]
@@ -492,7 +497,7 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
             try:
                 json.loads(meta_data)
             except ValueError:
-                out.add("meta_data", "Metadata must be a JSON string, for example {\"Label\": \"x\"}.")
+                out.add("meta_data", 'Metadata must be a JSON string, for example {"Label": "x"}.')
             else:
                 p["meta_data"] = meta_data
 

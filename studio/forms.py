@@ -16,11 +16,16 @@ BOOL_CHOICES = [("", "Model default"), ("true", "On"), ("false", "Off")]
 class GenerationForm(forms.Form):
     model = forms.ChoiceField()
     prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    duration = forms.IntegerField(required=False, min_value=1, max_value=16,
-                                  help_text="Seconds; empty for the model's default.")
+    duration = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=16,
+        help_text="Seconds; empty for the model's default.",
+    )
     resolution = forms.ChoiceField(required=False)
     movement_amplitude = forms.ChoiceField(
-        required=False, choices=[("", "Model default")] + [(a, a) for a in catalog.MOVEMENT_AMPLITUDES]
+        required=False,
+        choices=[("", "Model default")] + [(a, a) for a in catalog.MOVEMENT_AMPLITUDES],
     )
     seed = forms.IntegerField(required=False, min_value=0, help_text="Empty or 0: random.")
     audio = forms.ChoiceField(required=False, choices=BOOL_CHOICES)
@@ -33,14 +38,20 @@ class GenerationForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "Default (bottom right)"), (1, "Top left"), (2, "Top right"),
-                 (3, "Bottom right"), (4, "Bottom left")],
+        choices=[
+            ("", "Default (bottom right)"),
+            (1, "Top left"),
+            (2, "Top right"),
+            (3, "Bottom right"),
+            (4, "Bottom left"),
+        ],
         label="Watermark position",
     )
     wm_url = forms.URLField(required=False, label="Watermark image URL", assume_scheme="https")
     payload = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    meta_data = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                label="Metadata (JSON)")
+    meta_data = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Metadata (JSON)"
+    )
 
     def __init__(self, endpoint: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,8 +60,10 @@ class GenerationForm(forms.Form):
         models = catalog.models_for(endpoint)
         self.fields["model"].choices = [(m.name, f"{m.name} — {m.label}") for m in models]
         self.fields["model"].initial = catalog.DEFAULT_MODEL[endpoint]
-        resolutions = sorted({r for m in models for rule in m.resolutions for r in rule.choices},
-                             key=lambda r: int(r.rstrip("p")))
+        resolutions = sorted(
+            {r for m in models for rule in m.resolutions for r in rule.choices},
+            key=lambda r: int(r.rstrip("p")),
+        )
         self.fields["resolution"].choices = [("", "Model default")] + [(r, r) for r in resolutions]
         self.fields["prompt"].max_length = self.rules.prompt_max
         self.fields["prompt"].widget.attrs["maxlength"] = self.rules.prompt_max
@@ -129,7 +142,20 @@ class GenerationForm(forms.Form):
 
 def catalog_fields() -> set[str]:
     return {
-        "model", "prompt", "duration", "resolution", "movement_amplitude", "seed", "bgm",
-        "audio", "voice_id", "is_rec", "off_peak", "watermark", "wm_position", "wm_url",
-        "payload", "meta_data",
+        "model",
+        "prompt",
+        "duration",
+        "resolution",
+        "movement_amplitude",
+        "seed",
+        "bgm",
+        "audio",
+        "voice_id",
+        "is_rec",
+        "off_peak",
+        "watermark",
+        "wm_position",
+        "wm_url",
+        "payload",
+        "meta_data",
     }

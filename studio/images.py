@@ -54,7 +54,9 @@ def inspect(data: bytes) -> ImageInfo:
     except Image.DecompressionBombError:
         raise ImageProblem("This image has too many pixels to process safely.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageProblem("This file is not an image that can be read (or it is damaged).") from None
+        raise ImageProblem(
+            "This file is not an image that can be read (or it is damaged)."
+        ) from None
     problem = catalog.image_ratio_problem(width, height)
     if problem:
         raise ImageProblem(problem)

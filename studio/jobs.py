@@ -132,11 +132,18 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
     except (image_tools.ImageProblem, ValidationError, OSError) as exc:
         # Nothing was sent, and sending again would not help.
         log.exception("cannot build the request for %s", generation.pk)
-        message = str(exc) if isinstance(exc, image_tools.ImageProblem) else (
-            "The studio could not build the request for Vidu; nothing was sent or charged."
+        message = (
+            str(exc)
+            if isinstance(exc, image_tools.ImageProblem)
+            else ("The studio could not build the request for Vidu; nothing was sent or charged.")
         )
-        generation.advance(State.FAILED, "submit", exc.__class__.__name__,
-                           error_reason="StudioRequestInvalid", error_message=message)
+        generation.advance(
+            State.FAILED,
+            "submit",
+            exc.__class__.__name__,
+            error_reason="StudioRequestInvalid",
+            error_message=message,
+        )
         return "failed"
     last: Retryable | None = None
     with ViduClient() as client:
@@ -144,7 +151,8 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
             try:
                 if maybe_sent:
                     found = client.find_by_payload(
-                        provider_payload(generation), since=generation.created_at - timedelta(minutes=5)
+                        provider_payload(generation),
+                        since=generation.created_at - timedelta(minutes=5),
                     )
                     if found is not None:
                         _accepted(generation, found.id, found.state, found.credits, "recovered")
@@ -207,8 +215,10 @@ def apply_task(generation: Generation, task: schemas.TaskResponse, source: str) 
         fields["provider_task_id"] = task.id
     if state == State.FAILED:
         fields["error_reason"] = task.err_code or "Failed"
-        fields["error_message"] = plain_reason(task.err_code, "") if task.err_code else (
-            "Vidu reported that the task failed."
+        fields["error_message"] = (
+            plain_reason(task.err_code, "")
+            if task.err_code
+            else ("Vidu reported that the task failed.")
         )
     moved = generation.advance(state, source, task.err_code, **fields)
     if not moved:
@@ -277,7 +287,10 @@ def reconcile() -> dict:
             except Refused as exc:
                 if exc.status == 404:
                     generation.advance(
-                        State.FAILED, "poll", exc.reason, error_reason=exc.reason,
+                        State.FAILED,
+                        "poll",
+                        exc.reason,
+                        error_reason=exc.reason,
                         error_message=exc.plain,
                     )
                 continue
@@ -293,8 +306,9 @@ def reconcile() -> dict:
         state=State.SUCCESS, result_status=ResultStatus.FETCHING, updated_at__lt=stuck
     ).update(result_status=ResultStatus.NONE, updated_at=now)
     for gid in Generation.objects.filter(
-        state=State.SUCCESS, result_status=ResultStatus.NONE, updated_at__lt=now - timedelta(
-            seconds=30)
+        state=State.SUCCESS,
+        result_status=ResultStatus.NONE,
+        updated_at__lt=now - timedelta(seconds=30),
     ).values_list("pk", flat=True)[:50]:
         async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
         counts["fetches"] += 1
@@ -324,8 +338,9 @@ def probe_video(path: str) -> dict:
 def _download(http: httpx.Client, url: str, into) -> int:
     with http.stream("GET", url) as response:
         if response.status_code in (401, 403, 404, 410):
-            raise Refused("ResultExpired", f"result URL answered {response.status_code}",
-                          response.status_code)
+            raise Refused(
+                "ResultExpired", f"result URL answered {response.status_code}", response.status_code
+            )
         response.raise_for_status()
         size = 0
         for chunk in response.iter_bytes(1024 * 256):
@@ -378,8 +393,9 @@ def _store_creation(generation: Generation, creation: schemas.CreationOut, http)
     with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
         video_size = _download(http, creation.url, video)
         facts = probe_video(video.name)
-        record = Creation(generation=generation, provider_creation_id=creation.id,
-                          video_size=video_size, **facts)
+        record = Creation(
+            generation=generation, provider_creation_id=creation.id, video_size=video_size, **facts
+        )
         video.seek(0)
         record.video.save("video.mp4", File(video), save=False)
         if creation.cover_url:

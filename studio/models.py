@@ -148,8 +148,12 @@ class Generation(models.Model):
         return [
             ("Queued", True),
             ("Sent to Vidu", rank >= STATE_RANK[State.CREATED]),
-            ("Processing", rank >= STATE_RANK[State.PROCESSING] and self.state != State.FAILED
-             or self.state == State.SUCCESS),
+            (
+                "Processing",
+                rank >= STATE_RANK[State.PROCESSING]
+                and self.state != State.FAILED
+                or self.state == State.SUCCESS,
+            ),
             ("Video ready", self.result_status == ResultStatus.STORED),
         ]
 
@@ -178,7 +182,8 @@ class Generation(models.Model):
 
 
 def input_image_path(instance: InputImage, filename: str) -> str:
-    return f"inputs/{instance.generation_id}/{instance.position}-{uuid.uuid4().hex[:8]}.{instance.format}"
+    name = f"{instance.position}-{uuid.uuid4().hex[:8]}.{instance.format}"
+    return f"inputs/{instance.generation_id}/{name}"
 
 
 class InputImage(models.Model):
@@ -198,6 +203,9 @@ class InputImage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["generation", "position"], name="one_image_a_position")
         ]
+
+    def __str__(self) -> str:
+        return f"image {self.position} of {self.generation_id}"
 
     @property
     def content_type(self) -> str:
@@ -230,6 +238,9 @@ class Creation(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"video {self.provider_creation_id} of {self.generation_id}"
+
 
 class GenerationEvent(models.Model):
     SOURCES = [
@@ -249,9 +260,15 @@ class GenerationEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.state} by {self.source} at {self.at:%H:%M:%S}"
+
 
 class CallbackNonce(models.Model):
     """Nonces of callbacks already accepted: a replayed callback is refused."""
 
     nonce = models.CharField(max_length=100, unique=True)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.nonce

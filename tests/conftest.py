@@ -123,8 +123,14 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115
-        self.popen = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                      cwd=ROOT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
 
     def output(self) -> str:
         if not self.log.closed:
@@ -168,8 +174,13 @@ def start_simulator(tmp_path):
         process = Process(
             f"simulator-{len(started)}",
             [sys.executable, "manage.py", "vidu_simulator", "--port", str(port)],
-            child_env(VIDU_SIM_SECONDS=seconds, VIDU_SIM_FPS=env.pop("fps", 12),
-                      VIDU_SIM_FAULTS=faults, VIDU_SIM_STORAGE=tmp_path / "sim", **env),
+            child_env(
+                VIDU_SIM_SECONDS=seconds,
+                VIDU_SIM_FPS=env.pop("fps", 12),
+                VIDU_SIM_FAULTS=faults,
+                VIDU_SIM_STORAGE=tmp_path / "sim",
+                **env,
+            ),
             tmp_path,
         )
         started.append(process)

@@ -19,17 +19,26 @@ def make_generation(team, author, *, state="queued", task_id="", **fields) -> Ge
         provider_task_id=task_id,
         **fields,
     )
-    image = InputImage(generation=generation, position=0, format="png", width=320, height=180,
-                       size=100)
+    image = InputImage(
+        generation=generation, position=0, format="png", width=320, height=180, size=100
+    )
     image.file.save("0.png", ContentFile(png()), save=False)
     image.save()
     return generation
 
 
-def attach_video(generation, video_bytes: bytes = b"\x00" * 1000, cover: bytes = b"jpeg") -> Creation:
-    creation = Creation(generation=generation, provider_creation_id="c1",
-                        video_size=len(video_bytes), duration=2.0, width=320, height=180,
-                        codec="h264")
+def attach_video(
+    generation, video_bytes: bytes = b"\x00" * 1000, cover: bytes = b"jpeg"
+) -> Creation:
+    creation = Creation(
+        generation=generation,
+        provider_creation_id="c1",
+        video_size=len(video_bytes),
+        duration=2.0,
+        width=320,
+        height=180,
+        codec="h264",
+    )
     creation.video.save("video.mp4", ContentFile(video_bytes), save=False)
     creation.cover.save("cover.jpg", ContentFile(cover), save=False)
     creation.save()

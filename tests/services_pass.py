@@ -25,14 +25,23 @@ def unreachable(url: str, default_port: int) -> str | None:
 def main() -> int:
     problems = [p for p in (unreachable(POSTGRES, 5432), unreachable(REDIS, 6379)) if p]
     if problems:
-        message = ("PostgreSQL and Redis pass skipped: not reachable: " + "; ".join(problems)
-                   + ". Set STUDIO_TEST_POSTGRES_URL and STUDIO_TEST_REDIS_URL to run it.")
+        message = (
+            "PostgreSQL and Redis pass skipped: not reachable: "
+            + "; ".join(problems)
+            + ". Set STUDIO_TEST_POSTGRES_URL and STUDIO_TEST_REDIS_URL to run it."
+        )
         print(message, file=sys.stderr)
         return 1 if REQUIRED else 0
-    env = dict(os.environ, DATABASE_URL=POSTGRES, REDIS_URL=REDIS,
-               Q_CLUSTER_NAME=f"studio-test-{os.getpid()}")
-    print(f"== PostgreSQL and Redis pass ({urlsplit(POSTGRES).hostname}, "
-          f"{urlsplit(REDIS).hostname})", flush=True)
+    env = dict(
+        os.environ,
+        DATABASE_URL=POSTGRES,
+        REDIS_URL=REDIS,
+        Q_CLUSTER_NAME=f"studio-test-{os.getpid()}",
+    )
+    print(
+        f"== PostgreSQL and Redis pass ({urlsplit(POSTGRES).hostname}, {urlsplit(REDIS).hostname})",
+        flush=True,
+    )
     argv = [sys.executable, "-m", "pytest", "-m", "not browser", *sys.argv[1:]]
     return subprocess.call(argv, env=env)
 

@@ -19,15 +19,21 @@ def vidu_key(settings):
 
 
 def body(task_id, state, **extra):
-    return {"id": task_id, "state": state, "err_code": "", "credits": 4, "payload": "",
-            "creations": [], **extra}
+    return {
+        "id": task_id,
+        "state": state,
+        "err_code": "",
+        "credits": 4,
+        "payload": "",
+        "creations": [],
+        **extra,
+    }
 
 
 def post(client, data, *, key=KEY, now=None, nonce=None, path=None):
     path = path or reverse("vidu_callback")
     headers = signatures.sign_headers(key, "http://testserver" + path, now=now, nonce=nonce)
-    return client.post(path, json.dumps(data), content_type="application/json",
-                       headers=headers)
+    return client.post(path, json.dumps(data), content_type="application/json", headers=headers)
 
 
 @pytest.fixture
@@ -43,8 +49,9 @@ def test_it_moves_the_state_forward(client, submitted):
     assert submitted.events.get(state="processing").source == "callback"
 
 
-def test_success_stores_credits_and_queues_the_copy(client, submitted,
-                                                     django_capture_on_commit_callbacks):
+def test_success_stores_credits_and_queues_the_copy(
+    client, submitted, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         post(client, body("900001", "success", credits=7))
     submitted.refresh_from_db()
@@ -83,8 +90,9 @@ def test_it_refuses_a_forged_signature(client, submitted):
 
 
 def test_it_refuses_an_old_date(client, submitted):
-    response = post(client, body("900001", "success"),
-                    now=datetime.now(UTC) - timedelta(minutes=10))
+    response = post(
+        client, body("900001", "success"), now=datetime.now(UTC) - timedelta(minutes=10)
+    )
     assert response.status_code == 401
 
 
@@ -109,8 +117,12 @@ def test_it_finds_a_task_by_payload_before_the_submit_answer_lands(client, team,
 def test_it_checks_the_query_string(client, submitted):
     path = reverse("vidu_callback")
     headers = signatures.sign_headers(KEY, "http://testserver" + path + "?a=1")
-    response = client.post(path + "?a=2", json.dumps(body("900001", "success")),
-                           content_type="application/json", headers=headers)
+    response = client.post(
+        path + "?a=2",
+        json.dumps(body("900001", "success")),
+        content_type="application/json",
+        headers=headers,
+    )
     assert response.status_code == 401
 
 

@@ -34,8 +34,13 @@ def test_it_stores_and_queues_a_valid_generation(client, alice, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("generate", args=["img2video"]),
-            {"model": "viduq2-turbo", "prompt": "a slow pan", "duration": "3",
-             "resolution": "540p", "images": upload()},
+            {
+                "model": "viduq2-turbo",
+                "prompt": "a slow pan",
+                "duration": "3",
+                "resolution": "540p",
+                "images": upload(),
+            },
         )
     generation = Generation.objects.get()
     assert response.status_code in (302, 303)
@@ -51,8 +56,7 @@ def test_it_stores_and_queues_a_valid_generation(client, alice, django_capture_o
 
 def test_it_fills_in_the_model_defaults(client, alice):
     client.force_login(alice)
-    client.post(reverse("generate", args=["img2video"]),
-                {"model": "vidu2.0", "images": upload()})
+    client.post(reverse("generate", args=["img2video"]), {"model": "vidu2.0", "images": upload()})
     params = Generation.objects.get().params
     assert params["duration"] == 4 and params["resolution"] == "360p"
     assert params["movement_amplitude"] == "auto"
@@ -74,27 +78,35 @@ def test_it_answers_422_with_errors_beside_fields_and_keeps_input(client, alice)
 
 def test_it_refuses_a_file_that_is_not_an_image(client, alice):
     client.force_login(alice)
-    response = client.post(reverse("generate", args=["img2video"]),
-                           {"model": "viduq2-turbo", "images": upload("x.png", b"not an image")})
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images": upload("x.png", b"not an image")},
+    )
     assert response.status_code == 422
     assert "not an image" in response.content.decode()
 
 
 def test_it_refuses_a_wide_image(client, alice):
     client.force_login(alice)
-    response = client.post(reverse("generate", args=["img2video"]),
-                           {"model": "viduq2-turbo", "images": upload(data=png(500, 100))})
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images": upload(data=png(500, 100))},
+    )
     assert response.status_code == 422
     assert "This image is 5:1; Vidu needs an aspect ratio between 1:4 and 4:1." in (
-        response.content.decode())
+        response.content.decode()
+    )
 
 
 def test_it_refuses_start_and_end_of_different_shapes(client, alice):
     client.force_login(alice)
     response = client.post(
         reverse("generate", args=["start-end2video"]),
-        {"model": "viduq2-turbo", "start_image": upload(data=png(320, 180)),
-         "end_image": upload(data=png(180, 320))},
+        {
+            "model": "viduq2-turbo",
+            "start_image": upload(data=png(320, 180)),
+            "end_image": upload(data=png(180, 320)),
+        },
     )
     assert response.status_code == 422
     assert "start frame is 16:9 and the end frame 9:16" in response.content.decode()
@@ -104,8 +116,11 @@ def test_it_stores_both_frames(client, alice):
     client.force_login(alice)
     response = client.post(
         reverse("generate", args=["start-end2video"]),
-        {"model": "viduq2-turbo", "start_image": upload(data=png(320, 180)),
-         "end_image": upload(data=png(330, 180, (200, 50, 50)))},
+        {
+            "model": "viduq2-turbo",
+            "start_image": upload(data=png(320, 180)),
+            "end_image": upload(data=png(330, 180, (200, 50, 50))),
+        },
     )
     assert response.status_code == 302
     generation = Generation.objects.get()
@@ -115,8 +130,11 @@ def test_it_stores_both_frames(client, alice):
 
 def test_an_htmx_post_redirects_with_a_header(client, alice):
     client.force_login(alice)
-    response = client.post(reverse("generate", args=["img2video"]),
-                           {"model": "viduq2-turbo", "images": upload()}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images": upload()},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/generations/")
 

@@ -102,8 +102,9 @@ def test_poll_keeps_polling_while_the_video_is_copied(client, alice, team):
     assert poll(client, [a]).status_code == 200
 
 
-def test_poll_query_count_does_not_grow_with_cards(client, alice, team,
-                                                   django_assert_max_num_queries):
+def test_poll_query_count_does_not_grow_with_cards(
+    client, alice, team, django_assert_max_num_queries
+):
     generations = [make_generation(team, alice, state="processing") for _ in range(12)]
     client.force_login(alice)
     with django_assert_max_num_queries(8):

@@ -31,9 +31,13 @@ def wait_until_stored(generation_id, timeout=90, tick=None) -> Generation:
 
 def submit(client, user, **fields) -> Generation:
     client.force_login(user)
-    data = {"model": "viduq2-turbo", "prompt": "the camera drifts over the bay",
-            "duration": "3", "resolution": "540p",
-            "images": SimpleUploadedFile("bay.png", png(640, 360), "image/png")}
+    data = {
+        "model": "viduq2-turbo",
+        "prompt": "the camera drifts over the bay",
+        "duration": "3",
+        "resolution": "540p",
+        "images": SimpleUploadedFile("bay.png", png(640, 360), "image/png"),
+    }
     data.update(fields)
     response = client.post(reverse("generate", args=["img2video"]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -68,8 +72,11 @@ def test_a_generation_ends_with_a_stored_video_through_callbacks(
     assert states[:3] == [("queued", "form"), ("submitting", "submit"), ("created", "submit")]
     assert ("success", "callback") in states
     # The simulator charged this generation's payload exactly once.
-    tasks = httpx.get(f"{simulator}/ent/v2/tasks", params={"pager.pagesz": 100},
-                      headers={"Authorization": "Token sim-key"}).json()["tasks"]
+    tasks = httpx.get(
+        f"{simulator}/ent/v2/tasks",
+        params={"pager.pagesz": 100},
+        headers={"Authorization": "Token sim-key"},
+    ).json()["tasks"]
     assert [t["payload"] for t in tasks] == [str(generation.pk)]
 
 
@@ -95,11 +102,15 @@ def test_start_and_end_frames_make_a_blend(
     simulator = start_simulator(seconds=0.2)
     start_worker(simulator, public_url=live_server.url)
     client.force_login(alice)
-    response = client.post(reverse("generate", args=["start-end2video"]), {
-        "model": "vidu2.0", "duration": "4",
-        "start_image": SimpleUploadedFile("a.png", png(480, 360, (250, 20, 20)), "image/png"),
-        "end_image": SimpleUploadedFile("b.png", png(480, 360, (20, 20, 250)), "image/png"),
-    })
+    response = client.post(
+        reverse("generate", args=["start-end2video"]),
+        {
+            "model": "vidu2.0",
+            "duration": "4",
+            "start_image": SimpleUploadedFile("a.png", png(480, 360, (250, 20, 20)), "image/png"),
+            "end_image": SimpleUploadedFile("b.png", png(480, 360, (20, 20, 250)), "image/png"),
+        },
+    )
     assert response.status_code == 302
     generation = wait_until_stored(Generation.objects.get().pk)
     assert generation.state == "success", generation.error_message

@@ -29,8 +29,9 @@ def test_it_serves_the_whole_video(client, alice, finished):
 
 def test_it_serves_a_range(client, alice, finished):
     client.force_login(alice)
-    response = client.get(reverse("generation_video", args=[finished.pk]),
-                          headers={"Range": "bytes=100-199"})
+    response = client.get(
+        reverse("generation_video", args=[finished.pk]), headers={"Range": "bytes=100-199"}
+    )
     assert response.status_code == 206
     assert response["Content-Range"] == f"bytes 100-199/{len(VIDEO)}"
     assert body(response) == VIDEO[100:200]
@@ -45,14 +46,16 @@ def test_it_serves_an_open_ended_and_a_suffix_range(client, alice, finished):
 
 def test_it_answers_416_past_the_end(client, alice, finished):
     client.force_login(alice)
-    response = client.get(reverse("generation_video", args=[finished.pk]),
-                          headers={"Range": "bytes=99999-"})
+    response = client.get(
+        reverse("generation_video", args=[finished.pk]), headers={"Range": "bytes=99999-"}
+    )
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{len(VIDEO)}"
 
 
-@pytest.mark.parametrize("who, status", [("alice", 200), ("bob", 200), ("vera", 200),
-                                         ("charlie", 404), (None, 302)])
+@pytest.mark.parametrize(
+    "who, status", [("alice", 200), ("bob", 200), ("vera", 200), ("charlie", 404), (None, 302)]
+)
 def test_media_follows_team_membership(client, finished, who, status, request):
     if who:
         client.force_login(request.getfixturevalue(who))

@@ -21,8 +21,15 @@ def run(*args, stdin=""):
 
 
 def test_it_creates_the_user_and_the_team(db):
-    out = run("dana", "--team", "Studio A", "--role", "owner", "--password-stdin",
-              stdin="a long enough secret\n")
+    out = run(
+        "dana",
+        "--team",
+        "Studio A",
+        "--role",
+        "owner",
+        "--password-stdin",
+        stdin="a long enough secret\n",
+    )
     assert "Created dana: owner of Studio A" in out
     membership = Membership.objects.get(user__username="dana")
     assert membership.team.name == "Studio A" and membership.role == "owner"
@@ -41,7 +48,9 @@ def test_it_adds_a_second_team(db):
     run("dana", "--team", "A")
     run("dana", "--team", "B", "--role", "viewer")
     assert sorted(Membership.objects.values_list("team__name", "role")) == [
-        ("A", "member"), ("B", "viewer")]
+        ("A", "member"),
+        ("B", "viewer"),
+    ]
 
 
 def test_it_refuses_a_weak_password(db):

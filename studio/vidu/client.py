@@ -145,8 +145,14 @@ class ViduClient:
     def credits(self) -> schemas.CreditsResponse:
         return schemas.CreditsResponse.model_validate(self._call("GET", "/ent/v2/credits"))
 
-    def list_tasks(self, *, since: datetime | None = None, page_size: int = 100,
-                   page_token: str = "", **filters) -> schemas.ListTasksResponse:
+    def list_tasks(
+        self,
+        *,
+        since: datetime | None = None,
+        page_size: int = 100,
+        page_token: str = "",
+        **filters,
+    ) -> schemas.ListTasksResponse:
         params: dict = {"pager.pagesz": page_size, **filters}
         if since is not None:
             params["created_at.from"] = since.isoformat()

@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Mapping
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
 ACCESS_KEY = "vidu"
@@ -34,8 +34,14 @@ def signature(key: str, text: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def sign_headers(key: str, url: str, *, method: str = "POST", now: datetime | None = None,
-                 nonce: str | None = None) -> dict[str, str]:
+def sign_headers(
+    key: str,
+    url: str,
+    *,
+    method: str = "POST",
+    now: datetime | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     """The headers a callback to `url` carries."""
     parts = urlsplit(url)
     date = format_datetime(now or datetime.now(UTC), usegmt=True)
@@ -58,8 +64,16 @@ class BadSignature(Exception):
     """A callback whose signature, date or nonce we refuse; the message says which."""
 
 
-def verify(key: str, method: str, path: str, query: str, headers: Mapping[str, str], *,
-           max_skew: int = 300, now: datetime | None = None) -> str:
+def verify(
+    key: str,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    *,
+    max_skew: int = 300,
+    now: datetime | None = None,
+) -> str:
     """Check a callback's signature and Date; return its nonce (the caller checks reuse).
 
     `headers` must be looked up case-insensitively (Django's request.headers is).

@@ -46,9 +46,13 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
         # The callback can beat the create call's answer: find it by our payload.
         gid = jobs.generation_id_from_payload(task.payload)
         try:
-            generation = Generation.objects.filter(
-                pk=gid, provider_task_id="", state=State.SUBMITTING
-            ).first() if gid else None
+            generation = (
+                Generation.objects.filter(
+                    pk=gid, provider_task_id="", state=State.SUBMITTING
+                ).first()
+                if gid
+                else None
+            )
         except (ValueError, Exception):
             generation = None
     if generation is None:

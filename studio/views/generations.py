@@ -50,8 +50,13 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     return render(
         request,
         "generations/new.html",
-        {"form": form, "endpoint": endpoint, "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
-         "models": catalog.models_for(endpoint), "team": membership.team},
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
+            "models": catalog.models_for(endpoint),
+            "team": membership.team,
+        },
         status=status,
     )
 
@@ -86,8 +91,9 @@ def _create(form: GenerationForm, membership, user) -> Generation:
                 size=info.size,
                 original_name=form.cleaned_data[name].name[:255],
             )
-            image.file.save(f"{position}.{info.format}", ContentFile(form.image_bytes[name]),
-                            save=False)
+            image.file.save(
+                f"{position}.{info.format}", ContentFile(form.image_bytes[name]), save=False
+            )
             image.save()
         generation.events.create(state=State.QUEUED, source="form")
         jobs.enqueue_submit(generation)
@@ -145,7 +151,6 @@ def detail(request: HttpRequest, generation_id) -> HttpResponse:
         {
             "g": generation,
             "images": generation.images.all(),
-            "events": generation.events.all(),
             "creation": generation.creations.first(),
             "poll_query": poll_query([generation]),
             "poll_view": "status",
@@ -168,28 +173,34 @@ def poll(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     view = "status" if request.GET.get("view") == "status" else "card"
     seen: dict[str, str] = {}
-    for item in request.GET.getlist("g")[:PAGE_SIZE * 2]:
+    for item in request.GET.getlist("g")[: PAGE_SIZE * 2]:
         gid, _, known = item.partition(".")
         seen[gid] = known
+    related = ["creations", "events"] if view == "status" else ["creations"]
     try:
         generations = list(
             Generation.objects.filter(team=membership.team, pk__in=list(seen))
             .select_related("author")
-            .prefetch_related("creations")
+            .prefetch_related(*related)
         )
     except Exception:  # a malformed id
         raise Http404 from None
     parts = []
     for generation in generations:
         if version(generation) != seen.get(str(generation.pk)):
-            context = {"g": generation, "creation": next(iter(generation.creations.all()), None),
-                       "oob": True}
+            context = {
+                "g": generation,
+                "creation": next(iter(generation.creations.all()), None),
+                "oob": True,
+            }
             parts.append(render_to_string(f"generations/{view}.html", context, request))
     query = poll_query(generations)
     if query:
-        parts.append(render_to_string(
-            "generations/poller.html",
-            {"poll_query": query, "poll_view": view, "poll_seconds": POLL_SECONDS, "oob": True},
-            request,
-        ))
+        parts.append(
+            render_to_string(
+                "generations/poller.html",
+                {"poll_query": query, "poll_view": view, "poll_seconds": POLL_SECONDS, "oob": True},
+                request,
+            )
+        )
     return HttpResponse("".join(parts), status=200 if query else 286)

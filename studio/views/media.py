@@ -26,8 +26,9 @@ def _chunks(fh, remaining: int):
         fh.close()
 
 
-def ranged_file(request: HttpRequest, field_file, content_type: str,
-                filename: str | None = None) -> HttpResponse:
+def ranged_file(
+    request: HttpRequest, field_file, content_type: str, filename: str | None = None
+) -> HttpResponse:
     """Serve a stored file whole, or the byte range the browser asked for (RFC 9110)."""
     if not field_file:
         raise Http404
@@ -51,8 +52,9 @@ def ranged_file(request: HttpRequest, field_file, content_type: str,
             response["Content-Range"] = f"bytes */{size}"
             return response
         fh.seek(start)
-        response = StreamingHttpResponse(_chunks(fh, end - start + 1), status=206,
-                                         content_type=content_type)
+        response = StreamingHttpResponse(
+            _chunks(fh, end - start + 1), status=206, content_type=content_type
+        )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     else:

@@ -31,21 +31,45 @@ class Command(BaseCommand):
         manage = str(settings.BASE_DIR / "manage.py")
         commands = []
         if settings.VIDU_USING_SIMULATOR:
-            commands.append(("simulator", [python, manage, "vidu_simulator",
-                                           "--port", str(settings.VIDU_SIM_PORT)]))
+            commands.append(
+                (
+                    "simulator",
+                    [python, manage, "vidu_simulator", "--port", str(settings.VIDU_SIM_PORT)],
+                )
+            )
         commands.append(("worker", [python, manage, "qcluster"]))
-        commands.append(("web", [
-            python, "-m", "gunicorn", "studio.wsgi:application",
-            "--bind", f"{host}:{port}", "--worker-class", "gthread", "--threads", "8",
-            "--workers", "2", "--timeout", "120", "--access-logfile", "-",
-        ]))
+        commands.append(
+            (
+                "web",
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "studio.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "8",
+                    "--workers",
+                    "2",
+                    "--timeout",
+                    "120",
+                    "--access-logfile",
+                    "-",
+                ],
+            )
+        )
         processes = []
         for name, argv in commands:
             processes.append((name, subprocess.Popen(argv, env=env)))
-        self.stdout.write(self.style.SUCCESS(
-            f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, "
-            f"the worker{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, "
+                f"the worker{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
+            )
+        )
 
         stopping = False
 
@@ -81,7 +105,9 @@ class Command(BaseCommand):
         user = User.objects.create_user("demo", password=password)
         team = Team.objects.create(name="Demo")
         Membership.objects.create(user=user, team=team, role=Membership.OWNER)
-        self.stdout.write(self.style.WARNING(
-            f"\nCreated team Demo with owner 'demo', password: {password}\n"
-            "(shown once; change it with: python manage.py changepassword demo)\n"
-        ))
+        self.stdout.write(
+            self.style.WARNING(
+                f"\nCreated team Demo with owner 'demo', password: {password}\n"
+                "(shown once; change it with: python manage.py changepassword demo)\n"
+            )
+        )

@@ -1,0 +1,122 @@
+"""The studio as a person uses it, in real Chromium (Debian's, driven by Playwright):
+log in, upload a picture, write a prompt, pick a model, submit, watch the state move and
+the video play. Screenshots land in tests/screenshots/ to look at."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD, png, require
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        require(
+            f"{CHROMIUM} is missing (apt-get install chromium); `make test` installs it as root"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes between steps are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/generations/")
+
+
+def test_a_user_makes_a_video_and_watches_it_play(
+    page, live_server, start_simulator, start_worker, alice, media_root, tmp_path
+):
+    simulator = start_simulator(seconds=0.5)
+    start_worker(simulator, public_url=live_server.url)
+    picture = tmp_path / "harbour.png"
+    picture.write_bytes(png(960, 540, (30, 90, 160)))
+
+    log_in(page, live_server.url, "alice")
+    page.click("text=Image to video")
+    page.set_input_files("input[name=images]", str(picture))
+    page.fill("textarea[name=prompt]", "Boats drift across the harbour at dawn")
+    page.select_option("select[name=model]", "viduq2-turbo")
+    page.fill("input[name=duration]", "3")
+    page.select_option("select[name=resolution]", "540p")
+    shot(page, "form-filled")
+    page.click("button[type=submit]")
+
+    page.wait_for_url(f"{live_server.url}/generations/*/")
+    card = page.locator("[data-generation-id]")
+    seen = {card.get_attribute("data-state")}
+    for _ in range(600):  # the page updates itself through the htmx poll
+        seen.add(card.get_attribute("data-state"))
+        if page.locator("[data-state=success] video").count():
+            break
+        page.wait_for_timeout(100)
+    assert page.locator("[data-state=success] video").count() == 1, seen
+    assert seen & {"queued", "submitting", "created", "queueing", "processing"}, seen
+
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video');"
+        " return v && v.readyState >= 2 && v.duration > 2.9; }",
+        timeout=20000,
+    )
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0.5", timeout=20000)
+    shot(page, "generation-success")
+    assert "Video ready" in page.inner_text(".steps")
+
+    page.click("text=History")
+    history_card = page.locator("[data-state=success]")
+    assert history_card.count() == 1
+    assert "Boats drift across the harbour" in history_card.inner_text()
+    shot(page, "history")
+
+
+def test_a_mistake_is_explained_beside_the_field(page, live_server, alice, tmp_path):
+    picture = tmp_path / "wide.png"
+    picture.write_bytes(png(1000, 200))
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/generate/img2video/")
+    page.set_input_files("input[name=images]", str(picture))
+    page.fill("textarea[name=prompt]", "a prompt worth keeping")
+    page.click("button[type=submit]")
+    error = page.locator("#field-images .error")
+    assert "5:1" in error.inner_text() and "between 1:4 and 4:1" in error.inner_text()
+    assert page.input_value("textarea[name=prompt]") == "a prompt worth keeping"
+    shot(page, "form-error")
