@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from studio import catalog
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    # Credits the team may spend in a calendar month (UTC); empty for no limit.
+    monthly_budget = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -37,6 +40,31 @@ class Membership(models.Model):
     @property
     def can_generate(self) -> bool:
         return self.role in (self.OWNER, self.MEMBER)
+
+
+def new_token() -> str:
+    """An unguessable token for links: 32 random bytes (256 bits) from `secrets`."""
+    return secrets.token_urlsafe(32)
+
+
+class Invite(models.Model):
+    """A single-use, expiring link that adds a person to a team with a role."""
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="invites")
+    role = models.CharField(max_length=10, choices=Membership.ROLES, default=Membership.MEMBER)
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"invite to {self.team} as {self.role}"
 
 
 class State(models.TextChoices):
@@ -262,6 +290,48 @@ class GenerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} by {self.source} at {self.at:%H:%M:%S}"
+
+
+def staged_image_path(instance: StagedImage, filename: str) -> str:
+    return f"staged/{instance.team_id}/{instance.pk}.{instance.format}"
+
+
+class StagedImage(models.Model):
+    """An image uploaded (or reused) for a form that is not submitted yet.
+
+    Kept across a validation error so nobody uploads twice, and how "generate again"
+    reuses a generation's images without an upload.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=staged_image_path, max_length=255)
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"staged {self.original_name or self.pk}"
+
+
+class ShareLink(models.Model):
+    """A read-only, revocable link to one result, for people outside the team."""
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    show_prompt = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"share of {self.generation_id}"
 
 
 class CallbackNonce(models.Model):

@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studio.views import callbacks, generations, media
+from studio.views import callbacks, generate, generations, media
 
 urlpatterns = [
     path("", generations.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("generate/<str:endpoint>/", generations.generate, name="generate"),
+    path("generate/<str:endpoint>/", generate.generate, name="generate"),
     path("generations/", generations.history, name="history"),
     path("generations/poll/", generations.poll, name="poll"),
     path("generations/<uuid:generation_id>/", generations.detail, name="generation"),
