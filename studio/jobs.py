@@ -17,7 +17,7 @@ import av
 import httpx
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -40,13 +40,12 @@ log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
 MAX_CLAIMS = 4  # after this many claims that all failed to reach Vidu, give up
-BACKOFF_BASE = float(getattr(settings, "STUDIO_BACKOFF_BASE", 1.0))
-FETCH_ATTEMPTS = 4
+FETCH_ATTEMPTS = 4  # per copy job; a failed copy can be retried from the page
 
 
-def backoff(attempt: int, base: float | None = None, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter: attempt 1 waits up to `base` seconds."""
-    base = BACKOFF_BASE if base is None else base
+def backoff(attempt: int, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter: attempt 1 waits up to the base delay."""
+    base = settings.STUDIO_BACKOFF_BASE
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
@@ -202,18 +201,43 @@ def _accepted(generation: Generation, task_id: str, state: str, credits, how: st
         )
 
 
+def _give_up(generation: Generation) -> None:
+    """Stop trying to submit, but only once Vidu's task list confirms it has no task."""
+    with ViduClient() as client:
+        try:
+            found = client.find_by_payload(
+                provider_payload(generation), since=generation.created_at - timedelta(minutes=5)
+            )
+        except (Retryable, Refused) as exc:
+            log.info("give up %s: cannot check the task list yet: %s", generation.pk, exc)
+            return  # the next reconcile asks again
+    if found is not None:
+        _accepted(generation, found.id, found.state, found.credits, "recovered")
+        return
+    generation.advance(
+        State.FAILED,
+        "poll",
+        "gave up",
+        error_reason=generation.error_reason or "ProviderUnavailable",
+        error_message="Vidu could not be reached to start this video; nothing was charged. "
+        + (generation.error_message or ""),
+    )
+
+
 def apply_task(generation: Generation, task: schemas.TaskResponse, source: str) -> bool:
     """Move a generation forward to what Vidu reports (a callback or a poll)."""
     state = PROVIDER_STATES.get(task.state)
     if state is None:
         log.warning("unknown provider state %r for %s", task.state, generation.pk)
         return False
+    if state == State.FAILED and task.err_code == "UserCancelled":
+        state = State.CANCELLED  # cancelled through the API, or off-peak time ran out
     fields: dict = {"next_poll_at": timezone.now() + poll_interval(generation)}
     if task.credits is not None:
         fields["credits"] = task.credits
     if not generation.provider_task_id:
         fields["provider_task_id"] = task.id
-    if state == State.FAILED:
+    if state in (State.FAILED, State.CANCELLED):
         fields["error_reason"] = task.err_code or "Failed"
         fields["error_message"] = (
             plain_reason(task.err_code, "")
@@ -246,7 +270,7 @@ def poll_interval(generation: Generation) -> timedelta:
 
 def reconcile() -> dict:
     """Scheduled: recover dead claims, poll quiet tasks, resume lost result copies."""
-    counts = {"recovered": 0, "polled": 0, "fetches": 0}
+    counts = {"recovered": 0, "requeued": 0, "polled": 0, "fetches": 0}
     now = timezone.now()
 
     stale = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
@@ -259,17 +283,19 @@ def reconcile() -> dict:
             continue
         generation.refresh_from_db()
         if generation.submit_attempts > MAX_CLAIMS:
-            generation.advance(
-                State.FAILED,
-                "poll",
-                "gave up",
-                error_reason=generation.error_reason or "ProviderUnavailable",
-                error_message="Vidu could not be reached to start this video. "
-                + (generation.error_message or ""),
-            )
-            continue
-        _send(generation, maybe_sent=True)
+            _give_up(generation)
+        else:
+            _send(generation, maybe_sent=True)
         counts["recovered"] += 1
+
+    # Submit jobs lost with a worker (a Redis broker has no acknowledgement): queue
+    # them again. The claim in `submit` makes a second job for the same row harmless.
+    for gid in Generation.objects.filter(state=State.QUEUED, updated_at__lt=stale).values_list(
+        "pk", flat=True
+    )[:200]:
+        Generation.objects.filter(pk=gid, state=State.QUEUED).update(updated_at=now)
+        async_task("studio.jobs.submit", str(gid), task_name=f"submit {gid}")
+        counts["requeued"] += 1
 
     due = Generation.objects.filter(state__in=AT_PROVIDER).filter(
         Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True)
@@ -403,4 +429,55 @@ def _store_creation(generation: Generation, creation: schemas.CreationOut, http)
                 record.cover_size = _download(http, creation.cover_url, cover)
                 cover.seek(0)
                 record.cover.save("cover.jpg", File(cover), save=False)
-        record.save()
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:
+            # Another worker stored the same creation first (a copy job recovered from
+            # a worker that only looked dead): keep theirs.
+            record.video.delete(save=False)
+            if record.cover:
+                record.cover.delete(save=False)
+
+
+class CannotCancel(Exception):
+    """The message says why, in the user's words."""
+
+
+def cancel(generation: Generation) -> str:
+    """Cancel a generation if it can still be cancelled; return what happened."""
+    if generation.state == State.QUEUED:
+        if generation.advance(
+            State.CANCELLED, "user", "cancelled before sending", error_reason="UserCancelled"
+        ):
+            return "Cancelled before it was sent to Vidu; nothing was charged."
+        generation.refresh_from_db()  # the worker claimed it meanwhile
+    if generation.state == State.SUBMITTING:
+        raise CannotCancel("It is being sent to Vidu right now; try again in a moment.")
+    if generation.is_terminal:
+        raise CannotCancel(f"It has already ended ({generation.get_state_display().lower()}).")
+    if generation.state == State.PROCESSING:
+        raise CannotCancel("Vidu is already making this video; a running task cannot be cancelled.")
+    if not generation.params.get("off_peak"):
+        raise CannotCancel(
+            "Vidu can cancel only off-peak tasks; this one was sent to be made at once."
+        )
+    with ViduClient() as client:
+        try:
+            client.cancel(generation.provider_task_id)
+        except (Refused, Retryable) as exc:
+            raise CannotCancel(f"Vidu did not cancel it: {exc.plain}") from None
+    generation.advance(
+        State.CANCELLED, "user", "cancelled at Vidu", credits=0, error_reason="UserCancelled"
+    )
+    return "Vidu cancelled the off-peak task; its credits are refunded."
+
+
+def retry_fetch(generation: Generation) -> bool:
+    """Try copying a result that could not be copied before."""
+    moved = Generation.objects.filter(
+        pk=generation.pk, state=State.SUCCESS, result_status=ResultStatus.UNAVAILABLE
+    ).update(result_status=ResultStatus.NONE, error_message="", updated_at=timezone.now())
+    if moved:
+        enqueue_fetch(generation.pk)
+    return bool(moved)

@@ -189,6 +189,8 @@ STUDIO_PUBLIC_URL = os.environ.get("STUDIO_PUBLIC_URL", "").rstrip("/")
 STUDIO_QUIET_SECONDS = envint("STUDIO_QUIET_SECONDS", "60")
 # A claim older than this (the worker died mid-submit) is recovered by the reconciler.
 STUDIO_CLAIM_TIMEOUT = envint("STUDIO_CLAIM_TIMEOUT", "120")
+# First retry waits up to this many seconds, doubling each time (with full jitter).
+STUDIO_BACKOFF_BASE = float(os.environ.get("STUDIO_BACKOFF_BASE", "1.0"))
 
 if not DEBUG and os.environ.get("STUDIO_HTTPS", "") and envbool("STUDIO_HTTPS", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studio.views import callbacks, generate, generations, media
+from studio.views import actions, callbacks, generate, generations, media
 
 urlpatterns = [
     path("", generations.home, name="home"),
@@ -18,6 +18,14 @@ urlpatterns = [
         "generations/<uuid:generation_id>/inputs/<int:position>/",
         media.input_image,
         name="input_image",
+    ),
+    path(
+        "generations/<uuid:generation_id>/cancel/", actions.cancel, name="generation_cancel"
+    ),
+    path(
+        "generations/<uuid:generation_id>/retry-fetch/",
+        actions.retry_fetch,
+        name="generation_retry",
     ),
     path("vidu/callback/", callbacks.vidu_callback, name="vidu_callback"),
     path("admin/", admin.site.urls),

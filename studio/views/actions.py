@@ -1,0 +1,43 @@
+"""What a member can do to a generation after submitting it: cancel it, or retry
+copying a video that could not be copied."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from studio import jobs
+from studio.access import generation_for
+
+
+def _generation_to_change(request: HttpRequest, generation_id):
+    generation, membership = generation_for(request, generation_id)
+    if not membership.can_generate:
+        raise PermissionDenied("Viewers can see generations but not change them.")
+    return generation
+
+
+@require_POST
+@login_required
+def cancel(request: HttpRequest, generation_id) -> HttpResponse:
+    generation = _generation_to_change(request, generation_id)
+    try:
+        messages.success(request, jobs.cancel(generation))
+    except jobs.CannotCancel as exc:
+        messages.error(request, f"This video cannot be cancelled. {exc}")
+    return redirect("generation", generation.pk)
+
+
+@require_POST
+@login_required
+def retry_fetch(request: HttpRequest, generation_id) -> HttpResponse:
+    generation = _generation_to_change(request, generation_id)
+    if jobs.retry_fetch(generation):
+        messages.success(request, "Copying the video from Vidu again.")
+    else:
+        messages.info(request, "There is nothing to retry: the video is stored or on its way.")
+    return redirect("generation", generation.pk)

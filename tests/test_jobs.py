@@ -1,0 +1,280 @@
+"""The worker's jobs against the simulator over real HTTP (in-process, on loopback):
+submit exactly once, recover what a dead worker left, copy results, cancel."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from studio import jobs
+from studio.models import Generation
+from studio.simulator import Simulator
+from tests.conftest import drain_queue
+from tests.factories import make_generation
+
+pytestmark = pytest.mark.usefixtures("media_root")
+
+
+@pytest.fixture
+def sim(settings):
+    simulator = Simulator(
+        port=0, api_key="sim-key", seconds=0.05, fps=4, seed=7, timeout_hold=3
+    ).start()
+    settings.VIDU_BASE_URL = simulator.base_url
+    settings.VIDU_API_KEY = "sim-key"
+    settings.VIDU_TIMEOUT = 1
+    settings.STUDIO_BACKOFF_BASE = 0.01
+    settings.STUDIO_PUBLIC_URL = ""
+    yield simulator
+    simulator.stop()
+
+
+def tasks_for(sim, generation):
+    return [t for t in sim.tasks() if t["payload"] == str(generation.pk)]
+
+
+@pytest.fixture
+def queued(team, alice):
+    return make_generation(team, alice)
+
+
+def test_it_submits_once_with_the_generation_id_as_payload(sim, queued):
+    assert jobs.submit(str(queued.pk)) == "submitted"
+    queued.refresh_from_db()
+    (task,) = tasks_for(sim, queued)
+    assert queued.state == "created" and queued.provider_task_id == task["id"]
+    assert queued.credits == task["credits"] == 2
+    assert list(queued.events.values_list("state", "source")) == [
+        ("submitting", "submit"),
+        ("created", "submit"),
+    ]
+
+
+def test_a_second_submit_job_does_nothing(sim, queued):
+    jobs.submit(str(queued.pk))
+    assert jobs.submit(str(queued.pk)) == "not claimed"
+    assert len(tasks_for(sim, queued)) == 1
+
+
+def test_it_sets_the_callback_url_when_the_studio_is_public(sim, queued, settings):
+    settings.STUDIO_PUBLIC_URL = "https://studio.example.com"
+    request = jobs.build_request(queued)
+    assert request.callback_url == "https://studio.example.com/vidu/callback/"
+    assert request.payload == str(queued.pk)
+    assert request.images[0].startswith("data:image/png;base64,")
+
+
+def test_it_wraps_a_users_own_payload(sim, team, alice):
+    g = make_generation(
+        team, alice, params={"duration": 2, "resolution": "540p", "payload": "order-17"}
+    )
+    jobs.submit(str(g.pk))
+    (task,) = [t for t in sim.tasks() if "order-17" in t["payload"]]
+    assert jobs.generation_id_from_payload(task["payload"]) == str(g.pk)
+
+
+def test_a_refusal_ends_failed_with_the_reason_in_plain_words(sim, team, alice):
+    g = make_generation(team, alice, model="viduq1", params={"duration": 8, "resolution": "1080p"})
+    assert jobs.submit(str(g.pk)) == "refused"
+    g.refresh_from_db()
+    assert g.state == "failed" and g.error_reason == "FieldInvalid"
+    assert "Vidu said: viduq1 makes 5-second videos only." in g.error_message
+    assert tasks_for(sim, g) == []
+
+
+@pytest.mark.parametrize("fault", ["submit_error", "submit_throttle"])
+def test_it_retries_errors_and_throttling(sim, queued, fault):
+    sim.faults.probabilities[fault] = 0.6
+    assert jobs.submit(str(queued.pk)) in ("submitted", "recovered")
+    assert sim.faults.counts()[fault] >= 1
+    assert len(tasks_for(sim, queued)) == 1
+
+
+def test_a_lost_answer_is_found_in_the_task_list_not_sent_again(sim, queued):
+    sim.faults.probabilities["submit_timeout"] = 1.0
+    assert jobs.submit(str(queued.pk)) == "recovered"
+    queued.refresh_from_db()
+    (task,) = tasks_for(sim, queued)
+    assert queued.provider_task_id == task["id"] and queued.state != "failed"
+    assert sim.faults.counts()["submit_timeout"] == 1
+
+
+def test_when_vidu_stays_down_the_claim_waits_for_the_reconciler(sim, queued):
+    sim.faults.probabilities["submit_error"] = 1.0
+    assert jobs.submit(str(queued.pk)) == "retry later"
+    queued.refresh_from_db()
+    assert queued.state == "submitting"
+    assert "internal failure" in queued.error_message
+
+
+def dead_claim(generation, seconds=600):
+    Generation.objects.filter(pk=generation.pk).update(
+        state="submitting", claimed_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+def test_the_reconciler_adopts_a_task_sent_by_a_worker_that_died(sim, queued):
+    # The dead worker's request reached Vidu; its answer was never stored.
+    request = jobs.build_request(queued)
+    from studio.vidu.client import ViduClient
+
+    with ViduClient() as client:
+        created = client.create("img2video", request)
+    dead_claim(queued)
+    assert jobs.reconcile()["recovered"] == 1
+    queued.refresh_from_db()
+    assert queued.provider_task_id == created.task_id
+    assert len(tasks_for(sim, queued)) == 1
+
+
+def test_the_reconciler_sends_what_a_dead_worker_never_sent(sim, queued):
+    dead_claim(queued)
+    jobs.reconcile()
+    queued.refresh_from_db()
+    assert queued.state in ("created", "queueing", "processing", "success")
+    assert len(tasks_for(sim, queued)) == 1
+
+
+def test_the_reconciler_leaves_a_fresh_claim_alone(sim, queued):
+    dead_claim(queued, seconds=1)
+    assert jobs.reconcile()["recovered"] == 0
+    assert tasks_for(sim, queued) == []
+
+
+def test_it_gives_up_only_when_the_task_list_confirms_no_task(sim, queued):
+    sim.faults.probabilities["submit_error"] = 1.0
+    dead_claim(queued)
+    Generation.objects.filter(pk=queued.pk).update(submit_attempts=jobs.MAX_CLAIMS)
+    jobs.reconcile()
+    queued.refresh_from_db()
+    assert queued.state == "failed" and "nothing was charged" in queued.error_message
+
+
+def test_it_does_not_give_up_on_a_task_vidu_has(sim, queued):
+    sim.faults.probabilities["submit_timeout"] = 1.0
+    jobs.submit(str(queued.pk))  # recovered from the list
+    Generation.objects.filter(pk=queued.pk).update(
+        state="submitting", provider_task_id="", submit_attempts=jobs.MAX_CLAIMS
+    )
+    dead_claim(queued)
+    jobs.reconcile()
+    queued.refresh_from_db()
+    assert queued.state != "failed" and queued.provider_task_id
+
+
+def test_the_reconciler_requeues_a_submit_job_lost_with_its_worker(sim, queued):
+    Generation.objects.filter(pk=queued.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    drain_queue()
+    assert jobs.reconcile()["requeued"] == 1
+    assert drain_queue() == ["studio.jobs.submit"]
+
+
+def wait_for_state(generation, state, tick, limit=200):
+    import time
+
+    for _ in range(limit):
+        tick()
+        generation.refresh_from_db()
+        if generation.state == state:
+            return generation
+        time.sleep(0.05)
+    raise AssertionError(f"{generation.state}, not {state}")
+
+
+def test_the_reconciler_polls_a_quiet_task_to_the_end(
+    sim, queued, settings, django_capture_on_commit_callbacks
+):
+    settings.STUDIO_QUIET_SECONDS = 0
+    jobs.submit(str(queued.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        wait_for_state(queued, "success", jobs.reconcile)
+    assert queued.events.filter(source="poll").exists()
+    assert "studio.jobs.fetch_result" in drain_queue()
+
+
+def test_polling_backs_off_with_age_and_never_stops(queued, settings):
+    settings.STUDIO_QUIET_SECONDS = 60
+    ages = [timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=3), timedelta(hours=47)]
+    intervals = []
+    for age in ages:
+        queued.created_at = timezone.now() - age
+        intervals.append(jobs.poll_interval(queued))
+    assert intervals == sorted(intervals) and intervals[0] < intervals[-1]
+    assert intervals[-1] <= timedelta(hours=1)
+
+
+def finished(sim, generation, settings):
+    settings.STUDIO_QUIET_SECONDS = 0
+    jobs.submit(str(generation.pk))
+    return wait_for_state(generation, "success", jobs.reconcile)
+
+
+def test_it_copies_and_probes_the_video(sim, queued, settings):
+    finished(sim, queued, settings)
+    assert jobs.fetch_result(str(queued.pk)) == "stored"
+    creation = queued.creations.get()
+    assert (creation.codec, creation.height) == ("h264", 540)
+    assert creation.duration == pytest.approx(2, abs=0.1)
+
+
+def test_an_expired_url_is_refreshed_by_querying_again(sim, queued, settings):
+    finished(sim, queued, settings)
+    sim.faults.probabilities["result_expired"] = 1.0
+    # A first fetch of the same URLs (say, by a browser) spends them.
+    import httpx
+
+    from studio.vidu.client import ViduClient
+
+    with ViduClient() as client:
+        task = client.query(queued.provider_task_id)
+    assert httpx.get(task.creations[0].url).status_code == 200
+    assert httpx.get(task.creations[0].url).status_code == 403
+    assert jobs.fetch_result(str(queued.pk)) == "stored"
+
+
+def test_a_result_that_cannot_be_fetched_is_marked_and_can_be_retried(
+    sim, queued, settings, django_capture_on_commit_callbacks
+):
+    finished(sim, queued, settings)
+    sim.faults.probabilities["query_error"] = 1.0
+    assert jobs.fetch_result(str(queued.pk)) == "unavailable"
+    queued.refresh_from_db()
+    assert queued.result_status == "unavailable"
+    assert "could not be copied" in queued.error_message
+    sim.faults.probabilities["query_error"] = 0.0
+    drain_queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.retry_fetch(queued)
+    assert drain_queue() == ["studio.jobs.fetch_result"]
+    assert jobs.fetch_result(str(queued.pk)) == "stored"
+
+
+def test_a_queued_generation_is_cancelled_locally(sim, queued):
+    assert "nothing was charged" in jobs.cancel(queued)
+    assert jobs.submit(str(queued.pk)) == "not claimed"
+    assert tasks_for(sim, queued) == []
+
+
+def test_an_off_peak_task_is_cancelled_at_vidu(sim, team, alice):
+    g = make_generation(team, alice, params={"duration": 2, "resolution": "540p", "off_peak": True})
+    jobs.submit(str(g.pk))
+    g.refresh_from_db()
+    assert "refunded" in jobs.cancel(g)
+    g.refresh_from_db()
+    assert (g.state, g.credits) == ("cancelled", 0)
+    (task,) = tasks_for(sim, g)
+    assert task["err_code"] == "UserCancelled"
+
+
+def test_a_task_made_at_once_cannot_be_cancelled(sim, queued):
+    jobs.submit(str(queued.pk))
+    queued.refresh_from_db()
+    with pytest.raises(jobs.CannotCancel, match="only off-peak"):
+        jobs.cancel(queued)
+
+
+def test_a_processing_task_cannot_be_cancelled(queued):
+    Generation.objects.filter(pk=queued.pk).update(state="processing")
+    queued.refresh_from_db()
+    with pytest.raises(jobs.CannotCancel, match="already making"):
+        jobs.cancel(queued)
