@@ -251,6 +251,8 @@ class Creation(models.Model):
     provider_creation_id = models.CharField(max_length=64, blank=True)
     video = models.FileField(upload_to=creation_path, max_length=255)
     cover = models.FileField(upload_to=creation_path, max_length=255, blank=True)
+    # Vidu's copy with its watermark (watermarked_url), when it gives one.
+    watermarked = models.FileField(upload_to=creation_path, max_length=255, blank=True)
     video_size = models.PositiveBigIntegerField(default=0)
     cover_size = models.PositiveBigIntegerField(default=0)
     duration = models.FloatField(default=0)

@@ -1,9 +1,11 @@
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
-from studio.models import Generation
+from studio.models import Generation, GenerationEvent
 from tests.factories import attach_video, make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -118,3 +120,249 @@ def test_poll_ignores_other_teams(client, alice, charlie, team):
     client.force_login(alice)
     response = poll(client, [theirs])
     assert str(theirs.pk) not in response.content.decode()
+
+
+# Filters, search and keyset pagination
+
+
+def ids_in(html: str) -> list[str]:
+    return re.findall(r'data-generation-id="([^"]+)"', html)
+
+
+def history(client, **query):
+    return client.get(reverse("history"), query).content.decode()
+
+
+def test_history_filters_by_author_state_model_and_kind(client, alice, bob, team):
+    mine = make_generation(team, alice, state="success", model="viduq1")
+    bobs = make_generation(team, bob, state="processing", kind="start-end2video")
+    failed = make_generation(team, bob, state="failed")
+    client.force_login(alice)
+    assert ids_in(history(client, mine="on")) == [str(mine.pk)]
+    assert ids_in(history(client, state="active")) == [str(bobs.pk)]
+    assert ids_in(history(client, state="failed")) == [str(failed.pk)]
+    assert ids_in(history(client, model="viduq1")) == [str(mine.pk)]
+    assert ids_in(history(client, kind="start-end2video")) == [str(bobs.pk)]
+    assert ids_in(history(client, state="success", mine="1", model="viduq2-turbo")) == []
+
+
+def test_history_searches_the_prompts(client, alice, team):
+    harbour = make_generation(team, alice, prompt="Boats in the HARBOUR at dawn")
+    make_generation(team, alice, prompt="a forest in the rain")
+    client.force_login(alice)
+    assert ids_in(history(client, q="harbour")) == [str(harbour.pk)]
+    assert "No videos match these filters" in history(client, q="desert")
+
+
+def test_history_explains_a_bad_filter_and_applies_the_rest(client, alice, team):
+    g = make_generation(team, alice, model="viduq1")
+    make_generation(team, alice)
+    client.force_login(alice)
+    html = history(client, state="exploded", model="viduq1")
+    assert 'id="error-state"' in html and "Select a valid choice" in html
+    assert ids_in(html) == [str(g.pk)]
+
+
+def test_history_pages_by_creation_time_and_id(client, alice, team, monkeypatch):
+    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 3)
+    same_moment = timezone.now()
+    generations = [make_generation(team, alice) for _ in range(7)]
+    # Four of them share one timestamp: the id breaks the tie, so none is lost or repeated.
+    Generation.objects.filter(pk__in=[g.pk for g in generations[1:5]]).update(
+        created_at=same_moment
+    )
+    expected = [
+        str(g.pk) for g in Generation.objects.filter(team=team).order_by("-created_at", "-pk")
+    ]
+    client.force_login(alice)
+    seen, url = [], reverse("history")
+    while url:
+        html = client.get(url).content.decode()
+        seen += ids_in(html)
+        match = re.search(r'href="(\?[^"]*before=[^"]+)" rel="next"', html)
+        url = reverse("history") + match[1].replace("&amp;", "&") if match else None
+    assert seen == expected
+
+
+def test_the_next_page_keeps_the_filters(client, alice, bob, team, monkeypatch):
+    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 2)
+    for _ in range(3):
+        make_generation(team, alice, model="viduq1")
+        make_generation(team, bob, model="viduq1")
+    client.force_login(alice)
+    html = history(client, mine="on", model="viduq1")
+    next_url = re.search(r'href="\?([^"]+)" rel="next"', html)[1].replace("&amp;", "&")
+    assert "mine=1" in next_url and "model=viduq1" in next_url
+    html = client.get(reverse("history") + "?" + next_url).content.decode()
+    assert len(ids_in(html)) == 1
+    assert all(Generation.objects.get(pk=i).author == alice for i in ids_in(html))
+
+
+def test_a_broken_page_link_shows_the_newest(client, alice, team):
+    g = make_generation(team, alice)
+    client.force_login(alice)
+    html = history(client, before="yesterday_nope")
+    assert "link to an older page is broken" in html
+    assert ids_in(html) == [str(g.pk)]
+
+
+def test_htmx_filtering_gets_only_the_results(client, alice, team):
+    make_generation(team, alice, state="processing")
+    client.force_login(alice)
+    response = client.get(
+        reverse("history"),
+        {"state": "active"},
+        headers={"HX-Request": "true", "HX-Target": "results"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results">')
+    assert 'id="poller"' in html and "<header" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_history_polls_for_in_flight_cards_when_filtered(client, alice, team):
+    flying = make_generation(team, alice, state="processing", model="viduq1")
+    make_generation(team, alice, state="processing")
+    client.force_login(alice)
+    html = history(client, model="viduq1")
+    poller = re.search(r'id="poller".*?hx-get="([^"]+)"', html, re.S)[1]
+    assert poller.count("g=") == 1 and str(flying.pk) in poller
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_history_query_count_does_not_grow(
+    client, alice, bob, team, count, django_assert_num_queries
+):
+    for i in range(count):
+        g = make_generation(team, alice if i % 2 else bob, state="success", credits=3)
+        attach_video(g)
+    client.force_login(alice)
+    # session, user, memberships, the page of generations, their videos
+    with django_assert_num_queries(5):
+        html = client.get(reverse("history"), {"q": "pan", "model": "viduq2-turbo"}).content
+    assert len(ids_in(html.decode())) == min(count, 24)
+
+
+# Cards play on demand
+
+
+def test_cards_load_their_video_only_on_demand(client, alice, team):
+    g = make_generation(team, alice, state="success")
+    attach_video(g)
+    client.force_login(alice)
+    html = history(client)
+    assert "<video" not in html
+    assert f'hx-get="{reverse("generation_player", args=[g.pk])}"' in html
+    assert f'href="{reverse("generation", args=[g.pk])}"' in html  # without JavaScript
+    player = client.get(reverse("generation_player", args=[g.pk]), headers={"HX-Request": "true"})
+    assert player.status_code == 200
+    assert f'src="{reverse("generation_video", args=[g.pk])}"' in player.content.decode()
+
+
+def test_the_player_without_htmx_opens_the_page(client, alice, team):
+    g = make_generation(team, alice, state="success")
+    attach_video(g)
+    client.force_login(alice)
+    response = client.get(reverse("generation_player", args=[g.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "generation", args=[g.pk]
+    )
+
+
+def test_the_player_is_404_without_a_video(client, alice, team):
+    g = make_generation(team, alice, state="processing")
+    client.force_login(alice)
+    response = client.get(reverse("generation_player", args=[g.pk]), headers={"HX-Request": "true"})
+    assert response.status_code == 404
+
+
+# The generation's page
+
+
+def test_the_detail_page_shows_every_parameter_and_credits(client, alice, team):
+    g = make_generation(
+        team,
+        alice,
+        state="success",
+        credits=4,
+        params={"duration": 3, "resolution": "720p", "seed": 0, "off_peak": True, "bgm": False},
+    )
+    client.force_login(alice)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    for text in ("Duration (s)", "720p", "Seed</dt><dd>random", "Off-peak</dt><dd>yes"):
+        assert text in html
+    assert "<strong>4</strong> credits" in html and "~2 credits" in html
+
+
+def test_the_detail_page_explains_a_failure_in_plain_words(client, alice, team):
+    g = make_generation(
+        team,
+        alice,
+        state="failed",
+        error_reason="TaskPromptPolicyViolation",
+        error_message="Vidu refused the prompt under its content policy.",
+    )
+    GenerationEvent.objects.create(generation=g, state="failed", source="callback")
+    client.force_login(alice)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert "Vidu refused the prompt under its content policy." in html
+    assert "TaskPromptPolicyViolation" in html
+    assert re.search(r"<time [^>]*>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</time> Failed", html)
+
+
+def test_the_detail_page_offers_to_make_it_again(client, bob, team):
+    g = make_generation(team, bob, state="success")
+    client.force_login(bob)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    again = reverse("generate", args=["img2video"]) + f"?from={g.pk}"
+    assert f'href="{again}"' in html
+    assert f'href="{again}&amp;vary_seed=1"' in html
+
+
+def test_viewers_get_no_actions(client, vera, team, alice):
+    g = make_generation(team, alice, state="queued")
+    client.force_login(vera)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert "?from=" not in html
+    assert "Cancel this video" not in html
+
+
+def test_the_cancel_button_shows_only_while_in_flight(client, bob, team):
+    flying = make_generation(team, bob, state="queueing")
+    done = make_generation(team, bob, state="failed")
+    client.force_login(bob)
+    html = client.get(reverse("generation", args=[flying.pk])).content.decode()
+    assert f'action="{reverse("generation_cancel", args=[flying.pk])}"' in html
+    assert (
+        "Cancel this video"
+        not in client.get(reverse("generation", args=[done.pk])).content.decode()
+    )
+
+
+def test_a_video_that_could_not_be_copied_can_be_retried(client, bob, team):
+    g = make_generation(team, bob, state="success", result_status="unavailable")
+    client.force_login(bob)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert "could not be copied" in html
+    assert f'action="{reverse("generation_retry", args=[g.pk])}"' in html
+
+
+def test_the_detail_page_offers_every_download(client, bob, team):
+    g = make_generation(team, bob, state="success")
+    creation = attach_video(g)
+    client.force_login(bob)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert f'href="{reverse("generation_video", args=[g.pk])}" download' in html
+    assert f'href="{reverse("generation_cover", args=[g.pk])}" download' in html
+    assert reverse("generation_watermarked", args=[g.pk]) not in html  # none stored
+    creation.watermarked.save("video-watermarked.mp4", ContentFile(b"wm"))
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert f'href="{reverse("generation_watermarked", args=[g.pk])}" download' in html
+
+
+def test_the_status_poll_keeps_the_actions(client, bob, team):
+    g = make_generation(team, bob, state="queued")
+    client.force_login(bob)
+    Generation.objects.filter(pk=g.pk).update(state="queueing")
+    html = poll(client, [g], view="status").content.decode()
+    assert "Cancel this video" in html

@@ -1,4 +1,5 @@
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from tests.factories import attach_video, make_generation
@@ -68,3 +69,20 @@ def test_it_404s_a_video_not_yet_copied(client, alice, team):
     g = make_generation(team, alice, state="success")
     client.force_login(alice)
     assert client.get(reverse("generation_video", args=[g.pk])).status_code == 404
+
+
+def test_it_serves_the_watermarked_copy_when_vidu_gave_one(client, alice, finished):
+    client.force_login(alice)
+    url = reverse("generation_watermarked", args=[finished.pk])
+    assert client.get(url).status_code == 404  # none stored
+    creation = finished.creations.get()
+    creation.watermarked.save("video-watermarked.mp4", ContentFile(VIDEO[:500]))
+    response = client.get(url, headers={"Range": "bytes=0-99"})
+    assert response.status_code == 206 and body(response) == VIDEO[:100]
+    assert "watermarked" in response["Content-Disposition"]
+
+
+def test_team_media_stays_private_in_caches(client, alice, finished):
+    client.force_login(alice)
+    response = client.get(reverse("generation_video", args=[finished.pk]))
+    assert response["Cache-Control"].startswith("private")

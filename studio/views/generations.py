@@ -2,21 +2,57 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from studio.access import current_membership, generation_for
-from studio.models import Generation
+from studio import catalog
+from studio.access import current_membership, generation_for, pick_membership
+from studio.models import TERMINAL, Generation, Membership, State
 
 PAGE_SIZE = 24
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_SECONDS = 2
+
+STATE_FILTERS = {
+    "active": ("In progress", ~Q(state__in=TERMINAL)),
+    "success": ("Done", Q(state=State.SUCCESS)),
+    "failed": ("Failed", Q(state=State.FAILED)),
+    "cancelled": ("Cancelled", Q(state=State.CANCELLED)),
+}
+MODEL_NAMES = sorted({m.name for e in catalog.ENDPOINTS for m in catalog.models_for(e)})
+# How the detail page names the parameters Vidu was sent.
+PARAM_LABELS = {
+    "duration": "Duration (s)",
+    "resolution": "Resolution",
+    "seed": "Seed",
+    "movement_amplitude": "Movement",
+    "bgm": "Background music",
+    "audio": "Audio",
+    "voice_id": "Voice",
+    "is_rec": "Recommended prompt",
+    "off_peak": "Off-peak",
+    "watermark": "Watermark",
+    "wm_position": "Watermark position",
+    "wm_url": "Watermark image",
+    "payload": "Payload",
+    "meta_data": "Metadata",
+}
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if pick_membership(request) is None:
+        return render(request, "teams/no_team.html", status=403)
     return redirect("history")
 
 
@@ -29,30 +65,97 @@ def version(generation: Generation) -> str:
     return f"{generation.state}-{generation.result_status or 'none'}"
 
 
+class HistoryFilters(forms.Form):
+    q = forms.CharField(label="Search prompts", required=False, max_length=200)
+    mine = forms.BooleanField(label="Only mine", required=False)
+    state = forms.ChoiceField(
+        label="State",
+        required=False,
+        choices=[("", "Any state")] + [(k, label) for k, (label, _) in STATE_FILTERS.items()],
+    )
+    model = forms.ChoiceField(
+        label="Model", required=False, choices=[("", "Any model")] + [(m, m) for m in MODEL_NAMES]
+    )
+    kind = forms.ChoiceField(
+        label="Kind",
+        required=False,
+        choices=[("", "Any kind")] + [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS],
+    )
+    before = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_before(self) -> tuple[datetime, uuid.UUID] | None:
+        """The keyset cursor: the last card's (created_at, id), as `<microseconds>_<uuid>`."""
+        value = self.cleaned_data["before"]
+        if not value:
+            return None
+        micros, _, gid = value.partition("_")
+        try:
+            return EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(gid)
+        except (ValueError, OverflowError, OSError):
+            raise forms.ValidationError(
+                "This link to an older page is broken; here are the newest videos."
+            ) from None
+
+    def filter(self, generations, user):
+        """Apply the valid filters; an invalid one is shown beside its field and ignored."""
+        data = self.cleaned_data if self.is_bound else {}
+        if data.get("q"):
+            generations = generations.filter(prompt__icontains=data["q"])
+        if data.get("mine"):
+            generations = generations.filter(author=user)
+        if data.get("state"):
+            generations = generations.filter(STATE_FILTERS[data["state"]][1])
+        if data.get("model"):
+            generations = generations.filter(model=data["model"])
+        if data.get("kind"):
+            generations = generations.filter(kind=data["kind"])
+        if data.get("before"):
+            at, gid = data["before"]
+            generations = generations.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=gid))
+        return generations
+
+    def query_without_cursor(self) -> dict:
+        data = self.cleaned_data if self.is_bound else {}
+        return {k: ("1" if v is True else v) for k, v in data.items() if v and k != "before"}
+
+
+def cursor(generation: Generation) -> str:
+    micros = (generation.created_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{generation.pk}"
+
+
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    membership = current_membership(request)
-    generations = (
+    membership = pick_membership(request)
+    if membership is None:
+        return render(request, "teams/no_team.html", status=403)
+    filters = HistoryFilters(request.GET or None)
+    if filters.is_bound:
+        filters.is_valid()  # errors show beside their fields; the valid filters still apply
+    generations = filters.filter(
         Generation.objects.filter(team=membership.team)
         .select_related("author")
-        .prefetch_related("creations")
+        .prefetch_related("creations"),
+        request.user,
     )
-    before = request.GET.get("before")
-    if before:
-        try:
-            anchor = Generation.objects.get(pk=before, team=membership.team)
-        except (Generation.DoesNotExist, ValueError, Exception):
-            raise Http404 from None
-        generations = generations.filter(created_at__lt=anchor.created_at)
-    page = list(generations.order_by("-created_at")[: PAGE_SIZE + 1])
+    page = list(generations.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
-    return render(
+    query = filters.query_without_cursor() if filters.is_bound else {}
+    next_url = "?" + urlencode({**query, "before": cursor(page[-1])}) if more else None
+    template = "generations/history.html"
+    if request.htmx and request.htmx.target == "results":
+        template += "#results"  # a filter changed: only the cards
+    response = render(
         request,
-        "generations/history.html",
+        template,
         {
             "generations": page,
-            "next_before": page[-1].pk if more else None,
+            "filters": filters,
+            "filtered": bool(query),
+            "first_page_url": "?" + urlencode(query) if query else "?",
+            "next_url": next_url,
+            "older": bool(filters.is_bound and filters.cleaned_data.get("before")),
             "poll_query": poll_query(page),
             "poll_view": "card",
             "poll_seconds": POLL_SECONDS,
@@ -60,25 +163,76 @@ def history(request: HttpRequest) -> HttpResponse:
             "membership": membership,
         },
     )
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def parameters(generation: Generation) -> list[tuple[str, str]]:
+    """Every parameter the generation was made with, in the user's words."""
+    rows = [
+        ("Kind", generation.get_kind_display()),
+        ("Model", generation.model),
+    ]
+    for key, value in generation.params.items():
+        if key == "seed" and not value:
+            value = "random"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif key == "payload" and len(str(value)) > 200:
+            value = str(value)[:200] + "…"
+        rows.append((PARAM_LABELS.get(key, key), str(value)))
+    return rows
+
+
+def status_context(generation: Generation, membership: Membership) -> dict:
+    """What generations/status.html needs, on the page and in the poll alike."""
+    can_generate = membership.can_generate
+    return {
+        "g": generation,
+        "creation": next(iter(generation.creations.all()), None),
+        "membership": membership,
+        "can_generate": can_generate,
+        "shares": (
+            list(
+                generation.share_links.filter(revoked_at__isnull=True)
+                .select_related("created_by")
+                .order_by("-created_at")
+            )
+            if can_generate
+            else []
+        ),
+    }
+
+
+def detail_context(generation: Generation, membership: Membership) -> dict:
+    return {
+        **status_context(generation, membership),
+        "images": generation.images.all(),
+        "parameters": parameters(generation),
+        "poll_query": poll_query([generation]),
+        "poll_view": "status",
+        "poll_seconds": POLL_SECONDS,
+        "team": membership.team,
+    }
 
 
 @login_required
 def detail(request: HttpRequest, generation_id) -> HttpResponse:
     generation, membership = generation_for(request, generation_id)
-    return render(
-        request,
-        "generations/detail.html",
-        {
-            "g": generation,
-            "images": generation.images.all(),
-            "creation": generation.creations.first(),
-            "poll_query": poll_query([generation]),
-            "poll_view": "status",
-            "poll_seconds": POLL_SECONDS,
-            "team": membership.team,
-            "membership": membership,
-        },
-    )
+    return render(request, "generations/detail.html", detail_context(generation, membership))
+
+
+@require_GET
+@login_required
+def player(request: HttpRequest, generation_id) -> HttpResponse:
+    """A card's video, loaded when someone clicks play (htmx); the page itself otherwise."""
+    generation, _ = generation_for(request, generation_id)
+    if not request.htmx:
+        return redirect("generation", generation.pk)
+    creation = generation.creations.first()
+    if creation is None or not creation.video:
+        raise Http404
+    return render(request, "generations/card.html#player", {"g": generation, "creation": creation})
 
 
 @require_GET
@@ -95,24 +249,27 @@ def poll(request: HttpRequest) -> HttpResponse:
     seen: dict[str, str] = {}
     for item in request.GET.getlist("g")[: PAGE_SIZE * 2]:
         gid, _, known = item.partition(".")
-        seen[gid] = known
+        try:
+            seen[str(uuid.UUID(gid))] = known
+        except ValueError:
+            raise Http404 from None
     related = ["creations", "events"] if view == "status" else ["creations"]
-    try:
-        generations = list(
-            Generation.objects.filter(team=membership.team, pk__in=list(seen))
-            .select_related("author")
-            .prefetch_related(*related)
-        )
-    except Exception:  # a malformed id
-        raise Http404 from None
+    generations = list(
+        Generation.objects.filter(team=membership.team, pk__in=list(seen))
+        .select_related("author")
+        .prefetch_related(*related)
+    )
     parts = []
     for generation in generations:
         if version(generation) != seen.get(str(generation.pk)):
-            context = {
-                "g": generation,
-                "creation": next(iter(generation.creations.all()), None),
-                "oob": True,
-            }
+            if view == "status":
+                context = status_context(generation, membership)
+            else:
+                context = {
+                    "g": generation,
+                    "creation": next(iter(generation.creations.all()), None),
+                }
+            context["oob"] = True
             parts.append(render_to_string(f"generations/{view}.html", context, request))
     query = poll_query(generations)
     if query:

@@ -1,4 +1,9 @@
-"""Media behind permission checks, with HTTP Range support so browsers can seek."""
+"""Media behind permission checks, with HTTP Range support so browsers can seek.
+
+A team's media answers its members (404 for anyone else, the login page for anonymous
+visitors); a shared result's video and cover answer whoever has the link, until it is
+revoked.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from studio.access import generation_for
+from studio.access import active_share, generation_for
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 256 * 1024
@@ -84,7 +89,44 @@ def cover(request: HttpRequest, generation_id) -> HttpResponse:
     creation = generation.creations.first()
     if creation is None:
         raise Http404
-    return ranged_file(request, creation.cover, "image/jpeg")
+    return ranged_file(request, creation.cover, "image/jpeg", f"vidu-{generation.pk}.jpg")
+
+
+@require_GET
+@login_required
+def watermarked(request: HttpRequest, generation_id) -> HttpResponse:
+    generation, _ = generation_for(request, generation_id)
+    creation = generation.creations.first()
+    if creation is None:
+        raise Http404
+    return ranged_file(
+        request, creation.watermarked, "video/mp4", f"vidu-{generation.pk}-watermarked.mp4"
+    )
+
+
+def _shared(response: HttpResponse) -> HttpResponse:
+    # Revalidate every time, so a revoked link stops working at once, even from a cache.
+    response["Cache-Control"] = "no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def shared_video(request: HttpRequest, token: str) -> HttpResponse:
+    share = active_share(token)
+    creation = share.generation.creations.first()
+    if creation is None:
+        raise Http404
+    return _shared(ranged_file(request, creation.video, "video/mp4", "video.mp4"))
+
+
+@require_GET
+def shared_cover(request: HttpRequest, token: str) -> HttpResponse:
+    share = active_share(token)
+    creation = share.generation.creations.first()
+    if creation is None:
+        raise Http404
+    return _shared(ranged_file(request, creation.cover, "image/jpeg", "cover.jpg"))
 
 
 @require_GET

@@ -1,0 +1,177 @@
+"""What a team spends in credits, and its optional monthly budget.
+
+A generation counts with the provider's figure (`credits`) once Vidu has given one, and
+with our estimate until then. A failed or cancelled generation that Vidu never charged
+for (no figure, or 0) counts 0. Months are calendar months in UTC.
+
+The budget is enforced when a generation is stored: `enforce` locks the team's row
+inside the transaction that inserts the generation, so two submits at once are checked
+one after the other and can never together pass the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from studio.models import Generation, State, Team
+
+UNCHARGED_ENDINGS = (State.FAILED, State.CANCELLED)
+
+
+class OverBudget(Exception):
+    """A generation would take the team past its monthly budget."""
+
+    def __init__(self, budget: int, spent: int, estimate: int):
+        self.budget, self.spent, self.estimate = budget, spent, estimate
+        self.remaining = max(0, budget - spent)
+        left = (
+            f"{self.remaining} credit is"
+            if self.remaining == 1
+            else f"{self.remaining} credits are"
+        )
+        super().__init__(
+            f"This video would take the team past its monthly budget of {budget} credits: "
+            f"it needs about {estimate}, and {left} left this month."
+        )
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = (now or timezone.now()).astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month_start(now: datetime | None = None) -> datetime:
+    start = month_start(now)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+# What a generation counts for: Vidu's figure, else the estimate, else nothing.
+COST = Case(
+    When(credits__isnull=False, then=F("credits")),
+    When(state__in=UNCHARGED_ENDINGS, then=Value(0)),
+    default=Coalesce(F("estimated_credits"), Value(0)),
+    output_field=IntegerField(),
+)
+# The part of COST that is only our estimate.
+ESTIMATED = Case(
+    When(Q(credits__isnull=True) & ~Q(state__in=UNCHARGED_ENDINGS), then=F("estimated_credits")),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+def this_month(team: Team | int, now: datetime | None = None) -> QuerySet[Generation]:
+    return Generation.objects.filter(team=team, created_at__gte=month_start(now))
+
+
+def spent_this_month(team: Team | int, now: datetime | None = None) -> int:
+    return this_month(team, now).aggregate(total=Coalesce(Sum(COST), 0))["total"]
+
+
+def enforce(generation: Generation) -> None:
+    """Refuse `generation`, just inserted in the current transaction, when it takes its
+    team past the monthly budget (raise OverBudget, so the transaction rolls back).
+
+    Locks the team's row until the transaction ends, so concurrent submits to one team
+    are counted one after another. The lock is taken after the insert, and "no key"
+    (FOR NO KEY UPDATE on PostgreSQL) so it does not wait on the key-share lock that
+    another transaction's insert holds on the same team row. SQLite serializes writers
+    on its own (the settings begin transactions IMMEDIATE).
+    """
+    team = (
+        Team.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update)
+        .only("id", "monthly_budget")
+        .get(pk=generation.team_id)
+    )
+    if team.monthly_budget is None:
+        return
+    total = spent_this_month(team)  # includes `generation`
+    estimate = generation.estimated_credits or 0
+    if total > team.monthly_budget:
+        raise OverBudget(team.monthly_budget, total - estimate, estimate)
+
+
+@dataclass
+class Line:
+    """One row of the spending report: a member's or a model's month."""
+
+    label: str
+    videos: int
+    charged: int  # Vidu's figures
+    estimated: int  # estimates of what Vidu has not reported yet
+
+    @property
+    def total(self) -> int:
+        return self.charged + self.estimated
+
+
+def _lines(queryset: QuerySet[Generation], key: str) -> list[tuple[object, Line]]:
+    rows = (
+        queryset.values(key)
+        .annotate(
+            videos=Count("id"),
+            charged=Coalesce(Sum("credits"), 0),
+            estimated=Coalesce(Sum(ESTIMATED), 0),
+        )
+        .order_by(key)
+    )
+    return [
+        (row[key], Line(str(row[key]), row["videos"], row["charged"], row["estimated"]))
+        for row in rows
+    ]
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    budget: int | None
+    total: Line
+    by_member: list[Line]
+    by_model: list[Line]
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.budget is None else max(0, self.budget - self.total.total)
+
+    @property
+    def used_percent(self) -> int:
+        if not self.budget:
+            return 100 if self.budget == 0 else 0
+        return min(100, round(100 * self.total.total / self.budget))
+
+
+def report(team: Team, now: datetime | None = None) -> Report:
+    """This month's spending for the team page: in total, per member and per model."""
+    month = this_month(team, now)
+    names = dict(team.memberships.values_list("user_id", "user__username"))
+    by_member = []
+    for user_id, line in _lines(month, "author_id"):
+        if user_id is None:
+            line.label = "(deleted user)"
+        else:
+            line.label = names.get(user_id) or _former(user_id)
+        by_member.append(line)
+    by_member.sort(key=lambda line: (-line.total, line.label))
+    by_model = sorted((line for _, line in _lines(month, "model")), key=lambda x: -x.total)
+    total = Line(
+        "Total",
+        sum(line.videos for line in by_model),
+        sum(line.charged for line in by_model),
+        sum(line.estimated for line in by_model),
+    )
+    return Report(
+        month_start(now), next_month_start(now), team.monthly_budget, total, by_member, by_model
+    )
+
+
+def _former(user_id: int) -> str:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return f"{user.username} (no longer in the team)" if user else "(deleted user)"

@@ -1,0 +1,123 @@
+"""Shared links: a read-only page with one video for people outside the team.
+
+The token (256 random bits from `secrets`) is the only key: whoever has the link sees the
+video, its cover and, if the sharer chose so, the prompt, until a team member revokes it;
+a revoked link answers 404 at once. Team members create and revoke links from the
+generation's page (viewers cannot: they only see the history).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from studio.access import active_share, generating_membership
+from studio.models import Generation, ResultStatus, ShareLink
+from studio.views.generations import detail_context, status_context
+
+
+def public_url(request: HttpRequest, path: str) -> str:
+    """An absolute URL for chat apps and people outside: STUDIO_PUBLIC_URL when set."""
+    if settings.STUDIO_PUBLIC_URL:
+        return settings.STUDIO_PUBLIC_URL + path
+    return request.build_absolute_uri(path)
+
+
+def _get_generation_to_share(request: HttpRequest, generation_id):
+    membership = generating_membership(request)
+    generation = get_object_or_404(Generation, pk=generation_id, team_id=membership.team_id)
+    return generation, membership
+
+
+def _answer(request: HttpRequest, generation: Generation, membership, status: int = 200, **extra):
+    """htmx gets the share section again; a plain POST goes back to the generation (or,
+    with an error, gets its page again, the error beside the share form)."""
+    if request.htmx:
+        context = {**status_context(generation, membership), "fragment": True, **extra}
+        return render(request, "shares/section.html", context, status=status)
+    if status >= 400:
+        context = {**detail_context(generation, membership), **extra}
+        return render(request, "generations/detail.html", context, status=status)
+    return redirect(reverse("generation", args=[generation.pk]) + "#shares")
+
+
+@require_POST
+@login_required
+def create(request: HttpRequest, generation_id) -> HttpResponse:
+    generation, membership = _get_generation_to_share(request, generation_id)
+    if generation.result_status != ResultStatus.STORED:
+        error = "There is no video to share yet: wait until it is ready."
+        return _answer(request, generation, membership, 422, share_error=error)
+    share = ShareLink.objects.create(
+        generation=generation,
+        show_prompt=request.POST.get("show_prompt") in ("on", "1", "true"),
+        created_by=request.user,
+    )
+    messages.success(request, "Anyone with the new link can watch this video.")
+    return _answer(request, generation, membership, new_share=share.pk)
+
+
+@require_POST
+@login_required
+def revoke(request: HttpRequest, generation_id, share_id: int) -> HttpResponse:
+    generation, membership = _get_generation_to_share(request, generation_id)
+    updated = ShareLink.objects.filter(
+        pk=share_id, generation=generation, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if not updated:
+        raise Http404
+    messages.success(request, "The link is revoked: it answers “not found” from now on.")
+    return _answer(request, generation, membership)
+
+
+def _share_context(request: HttpRequest, share: ShareLink) -> dict:
+    generation = share.generation
+    creation = generation.creations.first()
+    if creation is None or not creation.video:
+        raise Http404
+    token = share.token
+    return {
+        "share": share,
+        "g": generation,
+        "creation": creation,
+        "page_url": public_url(request, reverse("share", args=[token])),
+        "embed_url": public_url(request, reverse("share_embed", args=[token])),
+        "video_url": public_url(request, reverse("share_video", args=[token])),
+        "cover_url": public_url(request, reverse("share_cover", args=[token]))
+        if creation.cover
+        else "",
+    }
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "no-cache"
+    response["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    return response
+
+
+def _shared_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
+    try:
+        context = _share_context(request, active_share(token))
+    except Http404:
+        # The same answer for a revoked link and one that never existed.
+        return _private(render(request, "shares/gone.html", status=404))
+    return _private(render(request, template, context))
+
+
+@require_GET
+def page(request: HttpRequest, token: str) -> HttpResponse:
+    return _shared_page(request, token, "shares/page.html")
+
+
+@require_GET
+@xframe_options_exempt  # twitter:player shows this page in a frame
+def embed(request: HttpRequest, token: str) -> HttpResponse:
+    return _shared_page(request, token, "shares/embed.html")

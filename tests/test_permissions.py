@@ -1,0 +1,254 @@
+"""Every view against every kind of visitor: Alice (owner), Bob (member), Vera (viewer),
+Charlie (owner of another team) and an anonymous visitor.
+
+Outsiders get 404 for anything of the team's, never a hint that it exists; anonymous
+visitors get the login page for app pages; a role that is missing within the team gets
+403. Shared links answer whoever has them, and nobody once revoked. Vidu's callbacks and
+the signed input links it fetches are checked by their own tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from studio.models import Invite, Membership, ShareLink, StagedImage, Team
+from tests.conftest import png
+from tests.factories import attach_video, make_generation
+
+pytestmark = pytest.mark.usefixtures("media_root")
+
+PEOPLE = ["alice", "bob", "vera", "charlie", None]
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Five people a test, a hundred and eighty tests: hash their passwords cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    team: Team
+    finished: Any  # a stored video, by Alice
+    flying: Any  # queued, by Bob
+    uncopied: Any  # done at Vidu, but the copy failed
+    share: ShareLink
+    revoked: ShareLink
+    invite: Invite
+    bobs_membership: Membership
+    staged: StagedImage
+    ids: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(team, alice, bob, vera, charlie) -> World:
+    finished = make_generation(team, alice, state="success", credits=3)
+    creation = attach_video(finished)
+    creation.watermarked.save("video-watermarked.mp4", ContentFile(b"\x00" * 100))
+    flying = make_generation(team, bob, state="queued")
+    uncopied = make_generation(team, bob, state="success", result_status="unavailable")
+    share = ShareLink.objects.create(generation=finished, created_by=alice)
+    revoked = ShareLink.objects.create(
+        generation=finished, created_by=alice, revoked_at=timezone.now()
+    )
+    invite = Invite.objects.create(
+        team=team, role="member", expires_at=timezone.now() + timedelta(days=1)
+    )
+    staged = StagedImage(team=team, owner=alice, format="png", width=320, height=180, size=10)
+    staged.file.save("s.png", ContentFile(png()), save=False)
+    staged.save()
+    return World(
+        team,
+        finished,
+        flying,
+        uncopied,
+        share,
+        revoked,
+        invite,
+        Membership.objects.get(user=bob, team=team),
+        staged,
+    )
+
+
+@dataclass
+class Case:
+    name: str
+    url: Any  # World -> str
+    expected: tuple  # alice, bob, vera, charlie, anonymous
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+    # For outsiders who get a page of their own team: what must not be on it.
+    secret: Any = None  # World -> str
+    # After an outsider acted on their own team: what must hold for Alice's team.
+    unchanged: Any = None  # World -> bool
+
+
+def g(name: str, attr: str = "finished", *extra):
+    return lambda w: reverse(name, args=[getattr(w, attr).pk, *extra])
+
+
+def token(name: str, attr: str = "share"):
+    return lambda w: reverse(name, args=[getattr(w, attr).token])
+
+
+OWN = (200, 200, 200, 404, 302)  # a team's page or file
+CHANGE = (302, 302, 403, 404, 302)  # what members and owners may change
+MANAGE = (302, 403, 403, 404, 302)  # what only owners may change
+PUBLIC = (200, 200, 200, 200, 200)
+GONE = (404, 404, 404, 404, 404)
+
+CASES = [
+    Case("home", lambda w: reverse("home"), (302, 302, 302, 302, 302)),
+    Case(
+        "history",
+        lambda w: reverse("history"),
+        (200, 200, 200, 200, 302),
+        secret=lambda w: str(w.finished.pk),
+    ),
+    Case(
+        "history, filtered by htmx",
+        lambda w: reverse("history") + "?mine=1",
+        (200, 200, 200, 200, 302),
+        headers={**HTMX, "HX-Target": "results"},
+        secret=lambda w: str(w.finished.pk),
+    ),
+    Case(
+        "poll",
+        lambda w: reverse("poll") + f"?view=status&g={w.flying.pk}.none-none",
+        (200, 200, 200, 286, 302),
+        secret=lambda w: str(w.flying.pk),
+    ),
+    Case("generation", g("generation"), OWN),
+    Case("generation player", g("generation_player"), OWN, headers=HTMX),
+    Case("video", g("generation_video"), OWN),
+    Case("cover", g("generation_cover"), OWN),
+    Case("watermarked video", g("generation_watermarked"), OWN),
+    Case("input image", g("input_image", "finished", 0), OWN),
+    Case(
+        "image to video form",
+        lambda w: reverse("generate", args=["img2video"]),
+        (200, 200, 403, 200, 302),
+    ),
+    Case(
+        "start and end frame form",
+        lambda w: reverse("generate", args=["start-end2video"]),
+        (200, 200, 403, 200, 302),
+    ),
+    Case(
+        "generate again",
+        lambda w: reverse("generate", args=["img2video"]) + f"?from={w.finished.pk}",
+        (200, 200, 403, 404, 302),
+    ),
+    Case(
+        "vary the seed",
+        lambda w: reverse("generate", args=["img2video"]) + f"?from={w.finished.pk}&vary_seed=1",
+        (200, 200, 403, 404, 302),
+    ),
+    Case(
+        "staged image",
+        lambda w: reverse("staged_image", args=[w.staged.pk]),
+        (200, 404, 404, 404, 302),  # its uploader's only
+    ),
+    Case("cancel", g("generation_cancel", "flying"), CHANGE, method="post"),
+    Case("retry the copy", g("generation_retry", "uncopied"), CHANGE, method="post"),
+    Case("share", g("share_create"), CHANGE, method="post"),
+    Case(
+        "revoke a share",
+        lambda w: reverse("share_revoke", args=[w.finished.pk, w.share.pk]),
+        CHANGE,
+        method="post",
+    ),
+    Case("shared page", token("share"), PUBLIC),
+    Case("shared embed", token("share_embed"), PUBLIC),
+    Case("shared video", token("share_video"), PUBLIC),
+    Case("shared cover", token("share_cover"), PUBLIC),
+    Case("revoked page", token("share", "revoked"), GONE),
+    Case("revoked embed", token("share_embed", "revoked"), GONE),
+    Case("revoked video", token("share_video", "revoked"), GONE),
+    Case("revoked cover", token("share_cover", "revoked"), GONE),
+    Case(
+        "team page",
+        lambda w: reverse("team"),
+        (200, 200, 200, 200, 302),
+        secret=lambda w: w.team.name,
+    ),
+    Case(
+        "budget",
+        lambda w: reverse("team_budget"),
+        (302, 403, 403, 302, 302),
+        method="post",
+        data={"monthly_budget": "9"},
+        unchanged=lambda w: Team.objects.get(pk=w.team.pk).monthly_budget is None,
+    ),
+    Case(
+        "make an invite",
+        lambda w: reverse("invite_create"),
+        (302, 403, 403, 302, 302),
+        method="post",
+        data={"role": "owner", "days": "7"},
+        unchanged=lambda w: w.team.invites.count() == 1,
+    ),
+    Case(
+        "revoke an invite",
+        lambda w: reverse("invite_revoke", args=[w.invite.pk]),
+        MANAGE,
+        method="post",
+    ),
+    Case(
+        "change a role",
+        lambda w: reverse("member_role", args=[w.bobs_membership.pk]),
+        MANAGE,
+        method="post",
+        data={"role": "viewer"},
+    ),
+    Case(
+        "remove a member",
+        lambda w: reverse("member_remove", args=[w.bobs_membership.pk]),
+        MANAGE,
+        method="post",
+    ),
+    Case(
+        "switch team",
+        lambda w: reverse("team_switch"),
+        (302, 302, 302, 404, 302),
+        method="post",
+        data={"team": "{team}"},
+    ),
+    Case("invite page", token("invite", "invite"), PUBLIC),
+]
+
+
+@pytest.mark.parametrize("who", PEOPLE, ids=lambda who: who or "anonymous")
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_every_view_answers_each_visitor_as_it_should(client, world, case, who, request):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    data = {k: v.format(team=world.team.pk) for k, v in case.data.items()}
+    url = case.url(world)
+    response = getattr(client, case.method)(url, data, headers=case.headers)
+    expected = case.expected[PEOPLE.index(who)]
+    assert response.status_code == expected, (case.name, who, response.status_code)
+    if who == "charlie" or who is None:
+        body = b"".join(response) if response.streaming else response.content
+        if case.secret:
+            assert case.secret(world).encode() not in body
+        if case.unchanged:
+            assert case.unchanged(world)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, world):
+    for case in CASES:
+        if case.expected[-1] == 302:
+            url = case.url(world)
+            response = getattr(client, case.method)(url, headers=case.headers)
+            path = url.split("?")[0]
+            assert response["Location"].startswith(f"{reverse('login')}?next={path}"), case.name

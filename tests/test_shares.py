@@ -1,0 +1,194 @@
+"""Shared links: made and revoked by the team, opened by anyone who has them."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from studio.models import ShareLink
+from tests.factories import attach_video, make_generation
+
+pytestmark = pytest.mark.usefixtures("media_root")
+VIDEO = bytes(range(256)) * 40
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def finished(team, alice):
+    g = make_generation(team, alice, state="success", prompt="Boats drift across the bay")
+    attach_video(g, VIDEO, cover=b"\xff\xd8cover")
+    return g
+
+
+@pytest.fixture
+def share(finished, alice):
+    return ShareLink.objects.create(generation=finished, created_by=alice)
+
+
+def meta(html: str, key: str) -> str:
+    match = re.search(rf'<meta (?:property|name)="{re.escape(key)}" content="([^"]*)"', html)
+    assert match, f"no {key} in the page"
+    return match[1]
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_a_member_shares_a_result(client, bob, finished):
+    client.force_login(bob)
+    response = client.post(reverse("share_create", args=[finished.pk]), {"show_prompt": "on"})
+    assert response.status_code == 302
+    share = ShareLink.objects.get()
+    assert share.generation == finished and share.created_by == bob and share.show_prompt
+    assert len(share.token) >= 43  # 256 bits from secrets.token_urlsafe(32)
+    html = client.get(reverse("generation", args=[finished.pk])).content.decode()
+    assert f"http://testserver/s/{share.token}/" in html
+
+
+def test_htmx_gets_the_share_section_back(client, bob, finished):
+    client.force_login(bob)
+    response = client.post(reverse("share_create", args=[finished.pk]), headers=HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="shares" id="shares">')
+    share = ShareLink.objects.get()
+    assert f"/s/{share.token}/" in html and not share.show_prompt
+
+
+def test_it_refuses_to_share_what_has_no_video(client, bob, team):
+    g = make_generation(team, bob, state="processing")
+    client.force_login(bob)
+    response = client.post(reverse("share_create", args=[g.pk]))
+    assert response.status_code == 422
+    assert "There is no video to share yet" in response.content.decode()
+    assert not ShareLink.objects.exists()
+
+
+def test_viewers_cannot_share(client, vera, finished):
+    client.force_login(vera)
+    assert client.post(reverse("share_create", args=[finished.pk])).status_code == 403
+    html = client.get(reverse("generation", args=[finished.pk])).content.decode()
+    assert reverse("share_create", args=[finished.pk]) not in html
+
+
+def test_anyone_with_the_link_sees_the_video(client, share, finished):
+    response = client.get(reverse("share", args=[share.token]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'src="/s/{share.token}/video.mp4"' in html
+    assert response["X-Robots-Tag"] == "noindex"
+    assert '<meta name="robots" content="noindex">' in html
+
+
+def test_it_shows_only_that_video(client, share, finished, alice, team):
+    other = make_generation(team, alice, state="success")
+    html = client.get(reverse("share", args=[share.token])).content.decode()
+    for secret in (str(finished.pk), str(other.pk), "alice", team.name, "Boats drift"):
+        assert secret not in html
+    assert "/generations/" not in html and "csrf" not in html
+
+
+def test_it_shows_the_prompt_when_the_sharer_chose_so(client, share):
+    ShareLink.objects.filter(pk=share.pk).update(show_prompt=True)
+    html = client.get(reverse("share", args=[share.token])).content.decode()
+    assert "Boats drift across the bay" in html
+    assert meta(html, "og:description") == "Boats drift across the bay"
+
+
+def test_it_has_preview_tags_with_absolute_urls(client, share):
+    html = client.get(reverse("share", args=[share.token])).content.decode()
+    base = f"http://testserver/s/{share.token}"
+    assert meta(html, "og:url") == f"{base}/"
+    assert meta(html, "og:video") == f"{base}/video.mp4"
+    assert meta(html, "og:video:type") == "video/mp4"
+    assert meta(html, "og:image") == f"{base}/cover.jpg"
+    assert meta(html, "og:video:width") == "320"
+    assert meta(html, "twitter:card") == "player"
+    assert meta(html, "twitter:player") == f"{base}/embed/"
+    assert meta(html, "twitter:player:stream") == f"{base}/video.mp4"
+    assert meta(html, "twitter:image") == f"{base}/cover.jpg"
+
+
+def test_preview_tags_use_the_public_url(client, share, settings):
+    settings.STUDIO_PUBLIC_URL = "https://studio.example.com"
+    html = client.get(reverse("share", args=[share.token])).content.decode()
+    video = f"https://studio.example.com/s/{share.token}/video.mp4"
+    assert meta(html, "og:video") == video
+    assert meta(html, "og:video:secure_url") == video
+
+
+def test_the_player_can_be_embedded(client, share):
+    response = client.get(reverse("share_embed", args=[share.token]))
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response
+    assert response["X-Robots-Tag"] == "noindex"
+    # The studio's own pages still refuse frames.
+    assert client.get(reverse("share", args=[share.token]))["X-Frame-Options"] == "DENY"
+
+
+def test_the_media_answers_through_the_link_alone(client, share):
+    video = client.get(reverse("share_video", args=[share.token]))
+    assert video.status_code == 200 and video["Content-Type"] == "video/mp4"
+    assert body(video) == VIDEO
+    assert video["X-Robots-Tag"] == "noindex" and video["Cache-Control"] == "no-cache"
+    cover = client.get(reverse("share_cover", args=[share.token]))
+    assert cover.status_code == 200 and body(cover) == b"\xff\xd8cover"
+
+
+def test_the_shared_video_supports_ranges(client, share):
+    response = client.get(
+        reverse("share_video", args=[share.token]), headers={"Range": "bytes=1000-1099"}
+    )
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 1000-1099/{len(VIDEO)}"
+    assert body(response) == VIDEO[1000:1100]
+
+
+def test_a_revoked_link_is_404_at_once(client, bob, share):
+    anonymous = client.__class__()
+    assert anonymous.get(reverse("share", args=[share.token])).status_code == 200
+    client.force_login(bob)
+    response = client.post(reverse("share_revoke", args=[share.generation_id, share.pk]))
+    assert response.status_code == 302
+    share.refresh_from_db()
+    assert share.revoked_at is not None
+    for name in ("share", "share_embed", "share_video", "share_cover"):
+        assert anonymous.get(reverse(name, args=[share.token])).status_code == 404
+    gone = anonymous.get(reverse("share", args=[share.token]))
+    assert "This link does not work" in gone.content.decode()
+    assert gone["X-Robots-Tag"] == "noindex"
+    html = client.get(reverse("generation", args=[share.generation_id])).content.decode()
+    assert share.token not in html
+
+
+def test_revoking_twice_is_404(client, bob, share):
+    client.force_login(bob)
+    url = reverse("share_revoke", args=[share.generation_id, share.pk])
+    client.post(url)
+    assert client.post(url).status_code == 404
+
+
+def test_an_unknown_token_looks_like_a_revoked_one(client, share):
+    unknown = client.get(reverse("share", args=["x" * 43]))
+    ShareLink.objects.filter(pk=share.pk).update(revoked_at=timezone.now())
+    revoked = client.get(reverse("share", args=[share.token]))
+    assert unknown.status_code == revoked.status_code == 404
+    assert unknown.content == revoked.content
+
+
+def test_outsiders_cannot_revoke(client, charlie, share):
+    client.force_login(charlie)
+    response = client.post(reverse("share_revoke", args=[share.generation_id, share.pk]))
+    assert response.status_code == 404
+    share.refresh_from_db()
+    assert share.revoked_at is None
+
+
+def test_a_share_of_another_generation_cannot_be_revoked_through_this_one(
+    client, bob, share, team, alice
+):
+    other = make_generation(team, alice, state="success")
+    client.force_login(bob)
+    response = client.post(reverse("share_revoke", args=[other.pk, share.pk]))
+    assert response.status_code == 404
