@@ -1,71 +1,243 @@
 """Every documented rule of every Vidu model, per endpoint: the one source of truth.
 
 The form, the checks before submit, the UI hints, the cost estimate and the simulator
-all read this module. Each rule names the seed document it comes from (seeds/000..004,
-or "api" for ../shared/VIDU-API.md's summary of the official platform docs). Where the
-sources disagree, the rule records the choice and the other reading in `note`.
+all read this module. Each rule carries a `Source`: the documents it comes from
+(`DOCUMENTS`: the seeds 000..004, or "api" for ../shared/VIDU-API.md's summary of the
+official platform docs) and, where the documents disagree or are silent, a note saying
+what the other reading is. A disputed choice is one value in one place: change it there.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from math import gcd
+from types import MappingProxyType
 
 IMG2VIDEO = "img2video"
 START_END2VIDEO = "start-end2video"
 ENDPOINTS = (IMG2VIDEO, START_END2VIDEO)
 ENDPOINT_LABELS = {IMG2VIDEO: "Image to video", START_END2VIDEO: "Start and end frame to video"}
 
-IMAGE_FORMATS = ("png", "jpeg", "webp")  # "jpg" is jpeg; formats are checked by content
-IMAGE_MAX_BYTES = 50 * 1024 * 1024  # [000, 001, 002, 003, 004]
-# "The image ratio must be less than 1:4 or 4:1" [000-004]: strictly between 1/4 and 4.
-IMAGE_MIN_RATIO = 1 / 4
-IMAGE_MAX_RATIO = 4.0
-START_END_RATIO_MIN = 0.8  # [004] start/end aspect ratios within 0.8-1.25 of each other
-START_END_RATIO_MAX = 1.25
-REQUEST_BODY_MAX_BYTES = 20 * 1024 * 1024  # [002, 003, 004]
-PAYLOAD_MAX_CHARS = 1_048_576  # [002, 003, 004]
-META_DATA_MAX_CHARS = 1_048_576  # not documented; kept at payload's size
-WM_POSITIONS = (
-    1,
-    2,
-    3,
-    4,
-)  # [000, 002, 003]: 1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left
-WM_POSITION_DEFAULT = 3
-MOVEMENT_AMPLITUDES = ("auto", "small", "medium", "large")
-IS_REC_EXTRA_CREDITS = 10  # [002, 004]
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    path: str
+    title: str
+
+
+DOCUMENTS = {
+    d.key: d
+    for d in (
+        Document(
+            "000", "seeds/000_2827f1c26601b8a5.txt", "a gateway's img2video docs, official format"
+        ),
+        Document("001", "seeds/001_901578adfbae38c9.txt", "UModelverse's img2video docs"),
+        Document(
+            "002", "seeds/002_81254a72e54194ed.txt", "KKIAI's img2video docs (platform.vidu.cn)"
+        ),
+        Document("003", "seeds/003_b550041c3e68dc05.txt", "an aggregator's Vidu Q1 img2video docs"),
+        Document("004", "seeds/004_1e6673e472c9f2ca.txt", "the official start-end2video docs"),
+        Document("api", "VIDU-API.md", "the team's summary of the official platform docs"),
+        Document("studio", "studio/catalog.py", "the studio's own choice; no document says"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule comes from. `note`: what another document says, or why we chose."""
+
+    docs: tuple[str, ...]
+    note: str = ""
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(self.docs) + "]"
+
+    @property
+    def titles(self) -> str:
+        """For a tooltip: each document by name, then the note."""
+        names = "; ".join(f"{d}: {DOCUMENTS[d].title}" for d in self.docs)
+        return f"{names}. {self.note}" if self.note else names
+
+
+def cite(docs: str, note: str = "") -> Source:
+    return Source(tuple(docs.replace(",", " ").split()), note)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A rule that holds for every model: its value, in the user's words, and its source."""
+
+    value: object
+    text: str
+    source: Source
+    default: object = None
+
+
+MB = 1000 * 1000  # "50 MB" and "20 MB" read as the smaller, decimal megabytes: always safe
+
+LIMITS = MappingProxyType(
+    {
+        "image_formats": Limit(
+            ("png", "jpeg", "webp"),
+            "PNG, JPEG or WebP",
+            cite(
+                "000 001 002 003 004",
+                "They list png, jpeg, jpg and webp; jpg is JPEG. Checked by content, not name.",
+            ),
+        ),
+        "image_max_bytes": Limit(
+            50 * MB,
+            "up to 50 MB",
+            cite("000 001 002 003 004", "Read as 50,000,000 bytes, the smaller reading."),
+        ),
+        "image_ratio": Limit(
+            (1 / 4, 4.0),
+            "an aspect ratio between 1:4 and 4:1",
+            cite(
+                "000 001 002 003",
+                "'less than 1:4 or 4:1', read as strictly between the two. [004] does not "
+                "restate it for start-end2video; VIDU-API.md applies it to both.",
+            ),
+        ),
+        "start_end_ratio": Limit(
+            (0.8, 1.25),
+            "start and end frames of a similar shape (aspect ratios within 0.8 to 1.25 "
+            "of each other)",
+            cite("004"),
+        ),
+        "request_body_max_bytes": Limit(
+            20 * MB,
+            "a request body of at most 20 MB, images as data:image/...;base64 URIs",
+            cite("002 003 004", "Read as 20,000,000 bytes, the smaller reading."),
+        ),
+        "payload_max_chars": Limit(
+            1_048_576, "at most 1,048,576 characters, passed through", cite("002 003 004")
+        ),
+        "meta_data_max_chars": Limit(
+            1_048_576,
+            "a JSON string",
+            cite("000 002", "No length is documented; the studio keeps it to payload's."),
+        ),
+        "seed": Limit(
+            (0, 2**31 - 1),
+            "a whole number; empty or 0 for a random one",
+            cite(
+                "000 001 002 003 004",
+                "No range is documented; the studio keeps to 0..2147483647 (32-bit).",
+            ),
+        ),
+        "movement_amplitudes": Limit(
+            ("auto", "small", "medium", "large"),
+            "auto, small, medium or large",
+            cite("001 002 003 004"),
+            default="auto",
+        ),
+        "wm_positions": Limit(
+            (1, 2, 3, 4),
+            "1 top left, 2 top right, 3 bottom right, 4 bottom left",
+            cite("000 002 003", "[000] lists the positions without a default."),
+            default=3,
+        ),
+        "wm_url": Limit("url", "an image URL", cite("000 002 003")),
+        "is_rec_credits": Limit(
+            10,
+            "a recommended prompt replaces yours and costs 10 credits more",
+            cite("002 004", "[003] says only that it 'consumes additional points'."),
+        ),
+        "off_peak": Limit(
+            48,
+            "cheaper; done within 48 hours, or cancelled and refunded",
+            cite(
+                "002 003 004",
+                "[003] (an aggregator, viduq1) marks off-peak 'temporarily unavailable'.",
+            ),
+        ),
+    }
+)
+
+IMAGE_FORMATS: tuple[str, ...] = LIMITS["image_formats"].value
+# Pillow's name for what a file's bytes hold -> the format Vidu calls it. A JPEG with extra
+# pictures (a phone photo's depth map) reads as MPO: its first picture is a plain JPEG.
+CONTENT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp"}
+IMAGE_MAX_BYTES: int = LIMITS["image_max_bytes"].value
+IMAGE_MIN_RATIO, IMAGE_MAX_RATIO = LIMITS["image_ratio"].value
+START_END_RATIO_MIN, START_END_RATIO_MAX = LIMITS["start_end_ratio"].value
+REQUEST_BODY_MAX_BYTES: int = LIMITS["request_body_max_bytes"].value
+PAYLOAD_MAX_CHARS: int = LIMITS["payload_max_chars"].value
+META_DATA_MAX_CHARS: int = LIMITS["meta_data_max_chars"].value
+SEED_MIN, SEED_MAX = LIMITS["seed"].value
+MOVEMENT_AMPLITUDES: tuple[str, ...] = LIMITS["movement_amplitudes"].value
+WM_POSITIONS: tuple[int, ...] = LIMITS["wm_positions"].value
+WM_POSITION_DEFAULT: int = LIMITS["wm_positions"].default
+IS_REC_EXTRA_CREDITS: int = LIMITS["is_rec_credits"].value
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: str
     images: int
+    image_fields: tuple[str, ...]
     prompt_max: int
-    prompt_source: str
+    prompt_required: bool
     watermark: bool  # watermark, wm_position, wm_url
     meta_data: bool
-    image_fields: tuple[str, ...]
+    sources: MappingProxyType  # rule name -> Source
 
+    @property
+    def label(self) -> str:
+        return ENDPOINT_LABELS[self.name]
+
+    def source(self, rule: str) -> Source:
+        return self.sources[rule]
+
+
+ENDPOINT_RULE_NAMES = ("images", "prompt", "watermark", "meta_data", "callback_url")
 
 ENDPOINT_RULES = {
     IMG2VIDEO: Endpoint(
         name=IMG2VIDEO,
         images=1,
+        image_fields=("images",),
         prompt_max=2000,
-        prompt_source="002, 003",
+        # The official API takes no prompt at all; one gateway requires it. Set this to
+        # True to follow that gateway.
+        prompt_required=False,
         watermark=True,
         meta_data=True,
-        image_fields=("images",),
+        sources=MappingProxyType(
+            {
+                "images": cite("000 002 003", "Exactly one image, the first frame."),
+                "prompt": cite(
+                    "001 002 003",
+                    "At most 2000 characters. Optional at the official API and at [001] "
+                    "and [003]; [002] marks it required.",
+                ),
+                "watermark": cite("000 002 003"),
+                "meta_data": cite("000 002", "[003] does not list it."),
+                "callback_url": cite("000 002 003"),
+            }
+        ),
     ),
     START_END2VIDEO: Endpoint(
         name=START_END2VIDEO,
         images=2,
-        prompt_max=5000,
-        prompt_source="004",
-        watermark=False,  # not listed in [004]
-        meta_data=False,  # not listed in [004]
         image_fields=("start_image", "end_image"),
+        prompt_max=5000,
+        prompt_required=False,
+        watermark=False,
+        meta_data=False,
+        sources=MappingProxyType(
+            {
+                "images": cite("004", "Exactly two images: the start frame, then the end frame."),
+                "prompt": cite("004", "Optional, at most 5000 characters."),
+                "watermark": cite("004", "Not listed for start-end2video, so not offered."),
+                "meta_data": cite("004", "Not listed for start-end2video, so not offered."),
+                "callback_url": cite("004"),
+            }
+        ),
     ),
 }
 
@@ -80,22 +252,49 @@ class Resolutions:
 
 
 @dataclass(frozen=True)
+class Option:
+    """Whether an option applies to a model at a duration, and the note the user sees."""
+
+    name: str
+    applies: bool
+    note: str
+    source: Source
+    default: object = None
+
+
+# The per-model rules, by Vidu's parameter name; every model carries a Source for each.
+MODEL_RULE_NAMES = (
+    "model",
+    "duration",
+    "resolution",
+    "movement_amplitude",
+    "audio",
+    "voice_id",
+    "bgm",
+    "off_peak",
+)
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     endpoint: str
+    family: str  # "Q3", "Q2", "Q1", "Vidu 2.0": the documents state many rules per family
     label: str
     durations: tuple[int, ...]
     default_duration: int
     resolutions: tuple[Resolutions, ...]
-    source: str
-    movement_amplitude: bool = False
-    # audio: None (not offered), "optional" (default off), "default_on" (q3)
-    audio: str | None = None
-    voice_id: bool = False  # only ever together with audio=true
-    bgm: bool = True
-    bgm_no_effect_durations: tuple[int, ...] = ()
-    off_peak_with_audio: bool = False
-    note: str = ""
+    movement_amplitude: bool
+    # None: not offered; "optional": off unless asked for; "default_on": on unless refused
+    audio: str | None
+    voice_id: bool  # only ever together with audio=true
+    bgm: bool
+    bgm_no_effect_durations: tuple[int, ...]
+    off_peak_with_audio: bool
+    sources: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def source(self, rule: str) -> Source:
+        return self.sources[rule]
 
     def resolution_rule(self, duration: int) -> Resolutions:
         for rule in self.resolutions:
@@ -106,13 +305,100 @@ class Model:
     def bgm_applies(self, duration: int) -> bool:
         return self.bgm and duration not in self.bgm_no_effect_durations
 
+    def audio_default(self) -> bool:
+        return self.audio == "default_on"
+
     def duration_text(self) -> str:
         d = self.durations
         if len(d) == 1:
             return f"{d[0]}-second videos only"
-        if d == tuple(range(d[0], d[-1] + 1)) and len(d) > 2:
-            return f"{d[0]} to {d[-1]} seconds"
-        return " or ".join(str(x) for x in d) + " seconds"
+        if len(d) > 2 and d == tuple(range(d[0], d[-1] + 1)):
+            return f"videos of {d[0]} to {d[-1]} seconds"
+        return "-, ".join(str(x) for x in d[:-1]) + f"- or {d[-1]}-second videos"
+
+    def resolution_text(self, duration: int) -> str:
+        choices = self.resolution_rule(duration).choices
+        text = choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        at = f" at {duration} seconds" if len(self.resolutions) > 1 else ""
+        return f"{text}{' only' if len(choices) == 1 else ''}{at}"
+
+    def options(self, duration: int, audio: bool) -> dict[str, Option]:
+        """Which options apply at this duration with audio on or off, and why not.
+
+        The notes are the words the form shows in place of an option that does not
+        apply, and the errors the checks give when one is asked for anyway.
+        """
+        name, family = self.name, self.family
+        src = self.sources
+        out = {}
+        if self.movement_amplitude:
+            out["movement_amplitude"] = Option(
+                "movement_amplitude",
+                True,
+                "How much moves in the frame.",
+                src["movement_amplitude"],
+                LIMITS["movement_amplitudes"].default,
+            )
+        else:
+            out["movement_amplitude"] = Option(
+                "movement_amplitude",
+                False,
+                f"Movement amplitude has no effect on {name}: Vidu ignores it on {family} models.",
+                src["movement_amplitude"],
+            )
+        if self.audio is None:
+            out["audio"] = Option(
+                "audio",
+                False,
+                f"{name} makes silent videos here: only Q3 models add sound to start and "
+                "end frame videos."
+                if self.endpoint == START_END2VIDEO
+                else f"{name} makes silent videos.",
+                src["audio"],
+                False,
+            )
+        else:
+            on = self.audio_default()
+            out["audio"] = Option(
+                "audio",
+                True,
+                "Dialogue and sound effects"
+                + (f"; on by default for {family} models." if on else "; off by default."),
+                src["audio"],
+                on,
+            )
+        if self.audio is None:
+            voice = (False, f"A voice needs audio, which {name} does not make here.")
+        elif not self.voice_id:
+            voice = (False, f"A voice has no effect on {name}: Vidu chooses it on {family} models.")
+        elif not audio:
+            voice = (False, "A voice needs audio: switch audio on to choose one.")
+        else:
+            voice = (True, "A voice id from Vidu's voice list; empty: Vidu recommends one.")
+        out["voice_id"] = Option("voice_id", *voice, src["voice_id"])
+        if not self.bgm:
+            music = (False, f"Background music is not available on {name} ({family} models).")
+        elif not self.bgm_applies(duration):
+            music = (
+                False,
+                f"Background music has no effect on {name} at {duration} seconds "
+                f"({family} models at "
+                + " or ".join(str(d) for d in self.bgm_no_effect_durations)
+                + " seconds).",
+            )
+        else:
+            music = (True, "Vidu picks music from its library to fit the video.")
+        out["bgm"] = Option("bgm", *music, src["bgm"], False)
+        if audio and not self.off_peak_with_audio:
+            peak = (
+                False,
+                f"Off-peak is not available with audio on {name}: switch audio off to "
+                "generate off-peak.",
+            )
+        else:
+            peak = (True, LIMITS["off_peak"].text[0].upper() + LIMITS["off_peak"].text[1:] + ".")
+        out["off_peak"] = Option("off_peak", *peak, src["off_peak"], False)
+        return out
 
 
 def _span(lo: int, hi: int) -> tuple[int, ...]:
@@ -122,62 +408,157 @@ def _span(lo: int, hi: int) -> tuple[int, ...]:
 R_540_1080 = ("540p", "720p", "1080p")
 
 
-def _q3(name: str, endpoint: str, source: str, label: str) -> Model:
+def _sources(**rules: Source) -> MappingProxyType:
+    missing = set(MODEL_RULE_NAMES) - set(rules)
+    assert not missing, f"every model rule needs a source; missing {missing}"
+    return MappingProxyType(rules)
+
+
+def _q3(name: str, endpoint: str, offered: Source, label: str) -> Model:
+    img = endpoint == IMG2VIDEO
     return Model(
         name=name,
         endpoint=endpoint,
+        family="Q3",
         label=label,
         durations=_span(1, 16),
         default_duration=5,
         resolutions=(Resolutions(_span(1, 16), R_540_1080, "720p"),),
-        source=source,
-        audio="default_on",  # [002] audio defaults to true on q3; [004] likewise
-        voice_id=False,  # [000] "does not take effect for q3 models"
-        bgm=False,  # [004] "BGM does not available in q3 models"
-        # [004] start-end: off-peak works with audio on q3 only; [002] img2video says
-        # off-peak is not supported with audio at all.
-        off_peak_with_audio=endpoint == START_END2VIDEO,
+        movement_amplitude=False,
+        audio="default_on",
+        voice_id=False,
+        bgm=False,
+        bgm_no_effect_durations=(),
+        # [002] img2video: no off-peak with audio=true. [004] start-end2video, under
+        # off_peak: "Except for q3, other direct audio-video generation functions".
+        off_peak_with_audio=not img,
+        sources=_sources(
+            model=offered,
+            duration=cite("002" if img else "004", "1 to 16 seconds, default 5."),
+            resolution=cite("002" if img else "004", "540p, 720p or 1080p, default 720p."),
+            movement_amplitude=cite(
+                "004", "[004]: no effect on q2 and q3 models. [002] names only q2."
+            ),
+            audio=cite("002" if img else "004", "Defaults to true on q3 models."),
+            voice_id=cite("000", "[000]: 'does not take effect for q3 models'.")
+            if img
+            else cite("004", "start-end2video takes no voice_id."),
+            bgm=cite(
+                "004",
+                "'BGM does not available in q3 models'. Stated for start-end2video; "
+                "VIDU-API.md applies it to img2video too.",
+            ),
+            off_peak=cite("002", "Off-peak is not supported when audio is true.")
+            if img
+            else cite(
+                "004",
+                "Read as: off-peak works with q3's audio. [002] (img2video) refuses "
+                "off-peak with audio.",
+            ),
+        ),
     )
 
 
-def _q2(name: str, endpoint: str, source: str, label: str, resolutions=R_540_1080) -> Model:
-    longest = 10 if endpoint == IMG2VIDEO else 8  # [000, 001, 002] vs [004]
+def _q2(
+    name: str,
+    endpoint: str,
+    offered: Source,
+    label: str,
+    resolutions: tuple[str, ...] = R_540_1080,
+    resolution_source: Source | None = None,
+) -> Model:
+    img = endpoint == IMG2VIDEO
+    longest = 10 if img else 8
     return Model(
         name=name,
         endpoint=endpoint,
+        family="Q2",
         label=label,
         durations=_span(1, longest),
         default_duration=5,
         resolutions=(Resolutions(_span(1, longest), resolutions, "720p"),),
-        source=source,
-        # [004] on start-end2video "only the q3 models support" audio
-        audio="optional" if endpoint == IMG2VIDEO else None,
-        voice_id=endpoint == IMG2VIDEO,
+        movement_amplitude=False,
+        # [004]: on start-end2video "only the q3 models support" audio.
+        audio="optional" if img else None,
+        voice_id=img,
         bgm=True,
-        bgm_no_effect_durations=(9, 10),  # [004]
+        bgm_no_effect_durations=(9, 10),
+        off_peak_with_audio=False,
+        sources=_sources(
+            model=offered,
+            duration=cite("000 001 002", "1 to 10 seconds, default 5.")
+            if img
+            else cite("004", "1 to 8 seconds, default 5."),
+            resolution=resolution_source
+            or (cite("000 001 002") if img else cite("004", "540p, 720p or 1080p, default 720p.")),
+            movement_amplitude=cite(
+                "002 004",
+                "No effect on q2. [001] lists movement_amplitude for viduq2 models at its "
+                "gateway, default auto.",
+            )
+            if img
+            else cite("004", "No effect on q2 and q3 models."),
+            audio=cite("002", "Optional, default false.")
+            if img
+            else cite("004", "Only the q3 models support audio on start-end2video."),
+            voice_id=cite("002 003", "Takes effect only when audio is true.")
+            if img
+            else cite("004", "start-end2video takes no voice_id."),
+            bgm=cite(
+                "004",
+                "'BGM does not take effect when the duration of the q2 model is 9 or 10 seconds'.",
+            ),
+            off_peak=cite("002", "Off-peak is not supported when audio is true.")
+            if img
+            else cite("004"),
+        ),
     )
 
 
-def _q1(name: str, endpoint: str, source: str, label: str) -> Model:
+def _q1(name: str, endpoint: str, offered: Source, label: str) -> Model:
+    img = endpoint == IMG2VIDEO
+    q1_docs = "003" if name == "viduq1" and img else "004"
+    borrowed = "" if q1_docs == "003" or not img else "Stated in [004]; applied to img2video."
     return Model(
         name=name,
         endpoint=endpoint,
+        family="Q1",
         label=label,
         durations=(5,),
         default_duration=5,
         resolutions=(Resolutions((5,), ("1080p",), "1080p"),),
-        source=source,
         movement_amplitude=True,
-        audio="optional" if endpoint == IMG2VIDEO else None,
-        voice_id=endpoint == IMG2VIDEO,
+        audio="optional" if img else None,
+        voice_id=img,
         bgm=True,
+        bgm_no_effect_durations=(),
+        off_peak_with_audio=False,
+        sources=_sources(
+            model=offered,
+            duration=cite(q1_docs, f"5 seconds only. {borrowed}".strip()),
+            resolution=cite(q1_docs, f"1080p only. {borrowed}".strip()),
+            movement_amplitude=cite(q1_docs, "auto, small, medium or large, default auto."),
+            audio=cite("003", "Optional, default false.")
+            if img
+            else cite("004", "Only the q3 models support audio on start-end2video."),
+            voice_id=cite("003", "Takes effect only when audio is true.")
+            if img
+            else cite("004", "start-end2video takes no voice_id."),
+            bgm=cite("000 003" if img else "004", "Default false."),
+            off_peak=cite("002", "Off-peak is not supported when audio is true.")
+            if img
+            else cite("004"),
+        ),
     )
 
 
-def _vidu20(endpoint: str, source: str) -> Model:
+def _vidu20(endpoint: str, offered: Source) -> Model:
+    img = endpoint == IMG2VIDEO
+    borrowed = " Stated in [004]; applied to img2video." if img else ""
     return Model(
         name="vidu2.0",
         endpoint=endpoint,
+        family="Vidu 2.0",
         label="Vidu 2.0: fast generation",
         durations=(4, 8),
         default_duration=4,
@@ -185,60 +566,134 @@ def _vidu20(endpoint: str, source: str) -> Model:
             Resolutions((4,), ("360p", "720p", "1080p"), "360p"),
             Resolutions((8,), ("720p",), "720p"),
         ),
-        source=source,
         movement_amplitude=True,
-        audio="optional" if endpoint == IMG2VIDEO else None,
-        voice_id=endpoint == IMG2VIDEO,
+        audio="optional" if img else None,
+        voice_id=img,
         bgm=True,
+        bgm_no_effect_durations=(),
+        off_peak_with_audio=False,
+        sources=_sources(
+            model=offered,
+            duration=cite("004", "4 or 8 seconds, default 4." + borrowed),
+            resolution=cite(
+                "004 001" if img else "004",
+                "4 s: 360p, 720p or 1080p (default 360p); 8 s: 720p only." + borrowed,
+            ),
+            movement_amplitude=cite("004", "auto, small, medium or large, default auto."),
+            audio=cite("000 api", "img2video: optional, default false.")
+            if img
+            else cite("004", "Only the q3 models support audio on start-end2video."),
+            voice_id=cite("000 002", "Takes effect only when audio is true.")
+            if img
+            else cite("004", "start-end2video takes no voice_id."),
+            bgm=cite("004", "Default false."),
+            off_peak=cite("002", "Off-peak is not supported when audio is true.")
+            if img
+            else cite("004"),
+        ),
     )
 
+
+# [000] gives 540p, 720p and 1080p for "viduq2" as a series; [004] gives viduq2-pro-fast
+# 720p and 1080p only. The narrower reading can only refuse what Vidu might accept,
+# never send what it would refuse.
+PRO_FAST_RESOLUTIONS = ("720p", "1080p")
+PRO_FAST_RESOLUTION_SOURCE = cite(
+    "004",
+    "720p or 1080p, default 720p. [000] gives 540p, 720p and 1080p for the viduq2 series "
+    "as a whole; the studio follows [004].",
+)
 
 MODELS: dict[str, dict[str, Model]] = {
     IMG2VIDEO: {
         m.name: m
         for m in (
-            _q3("viduq3-pro", IMG2VIDEO, "000, 002", "Q3 Pro: audio and video together"),
-            _q3("viduq3-turbo", IMG2VIDEO, "002", "Q3 Turbo: faster than Q3 Pro"),
-            _q2("viduq2-pro", IMG2VIDEO, "000, 001", "Q2 Pro: rich detail"),
-            _q2("viduq2-turbo", IMG2VIDEO, "000, 001", "Q2 Turbo: fast, good detail"),
+            _q3(
+                "viduq3-pro",
+                IMG2VIDEO,
+                cite("000 002"),
+                "Q3 Pro: audio and video together",
+            ),
+            _q3(
+                "viduq3-turbo",
+                IMG2VIDEO,
+                cite("002", "[000] does not list it."),
+                "Q3 Turbo: faster than Q3 Pro",
+            ),
+            _q2("viduq2-pro", IMG2VIDEO, cite("000 001"), "Q2 Pro: rich detail"),
+            _q2("viduq2-turbo", IMG2VIDEO, cite("000 001"), "Q2 Turbo: fast, good detail"),
             _q2(
                 "viduq2-pro-fast",
                 IMG2VIDEO,
-                "000",
+                cite("000"),
                 "Q2 Pro Fast: lowest price",
-                resolutions=("720p", "1080p"),
+                PRO_FAST_RESOLUTIONS,
+                PRO_FAST_RESOLUTION_SOURCE,
             ),
-            _q2("viduq2", IMG2VIDEO, "002", "Q2 (gateway name)"),
-            _q1("viduq1", IMG2VIDEO, "000, 002, 003", "Q1: clear, stable camera"),
-            _q1("viduq1-classic", IMG2VIDEO, "000", "Q1 Classic: richer camera moves"),
-            _vidu20(IMG2VIDEO, "000"),
+            _q2(
+                "viduq2",
+                IMG2VIDEO,
+                cite("002", "A gateway's name for the Q2 series; not in [000]."),
+                "Q2 (gateway name)",
+            ),
+            _q1("viduq1", IMG2VIDEO, cite("000 002 003"), "Q1: clear, stable camera"),
+            _q1(
+                "viduq1-classic",
+                IMG2VIDEO,
+                cite("000"),
+                "Q1 Classic: richer camera moves",
+            ),
+            _vidu20(IMG2VIDEO, cite("000")),
         )
     },
     START_END2VIDEO: {
         m.name: m
         for m in (
-            _q3("viduq3-pro", START_END2VIDEO, "004", "Q3 Pro: audio and video together"),
-            _q3("viduq3-turbo", START_END2VIDEO, "004", "Q3 Turbo: faster than Q3 Pro"),
-            _q2("viduq2-pro", START_END2VIDEO, "004", "Q2 Pro: rich detail"),
-            _q2("viduq2-turbo", START_END2VIDEO, "004", "Q2 Turbo: fast, good detail"),
+            _q3(
+                "viduq3-pro",
+                START_END2VIDEO,
+                cite("004"),
+                "Q3 Pro: audio and video together",
+            ),
+            _q3(
+                "viduq3-turbo",
+                START_END2VIDEO,
+                cite("004"),
+                "Q3 Turbo: faster than Q3 Pro",
+            ),
+            _q2("viduq2-pro", START_END2VIDEO, cite("004"), "Q2 Pro: rich detail"),
+            _q2("viduq2-turbo", START_END2VIDEO, cite("004"), "Q2 Turbo: fast, good detail"),
             _q2(
                 "viduq2-pro-fast",
                 START_END2VIDEO,
-                "004",
+                cite("004"),
                 "Q2 Pro Fast: lowest price",
-                resolutions=("720p", "1080p"),
+                PRO_FAST_RESOLUTIONS,
+                cite("004", "720p or 1080p, default 720p."),
             ),
-            _q1("viduq1", START_END2VIDEO, "004", "Q1: clear, smooth transitions"),
-            _q1("viduq1-classic", START_END2VIDEO, "004", "Q1 Classic: richer transitions"),
-            _vidu20(START_END2VIDEO, "004"),
+            _q1("viduq1", START_END2VIDEO, cite("004"), "Q1: clear, smooth transitions"),
+            _q1(
+                "viduq1-classic",
+                START_END2VIDEO,
+                cite("004"),
+                "Q1 Classic: richer transitions",
+            ),
+            _vidu20(START_END2VIDEO, cite("004")),
         )
     },
 }
+# The studio's choice, not Vidu's (the API has no default model): cheap and quick.
 DEFAULT_MODEL = {IMG2VIDEO: "viduq2-turbo", START_END2VIDEO: "viduq2-turbo"}
 
-# Credits per second by model and resolution: ESTIMATES ONLY (third-party lists,
-# unverified, VIDU-API.md section 2). The provider's figure is stored as the truth.
-# Flat entries ("per_video") price a whole video of one duration.
+# Credits, ESTIMATES ONLY: the provider's own figure, stored with each generation, is
+# the truth. This is the one table to change when prices are known.
+PRICE_SOURCE = cite(
+    "api",
+    "Third-party lists (unverified) for start-end2video: viduq2-turbo 1 or 2 credits a "
+    "second at 720p or 1080p, viduq2-pro 2 or 4, viduq1 8 a video, vidu2.0 2, 4 or 10 at "
+    "4 s and 10 at 8 s; off-peak about half. The q3, 540p and viduq2-pro-fast figures are "
+    "the studio's guesses.",
+)
 PRICE_PER_SECOND: dict[str, dict[str, float]] = {
     "viduq3-pro": {"540p": 3, "720p": 4, "1080p": 8},
     "viduq3-turbo": {"540p": 2, "720p": 3, "1080p": 6},
@@ -255,6 +710,7 @@ PRICE_PER_VIDEO: dict[tuple[str, int, str], int] = {
     ("vidu2.0", 4, "1080p"): 10,
     ("vidu2.0", 8, "720p"): 10,
 }
+UNKNOWN_PRICE_PER_SECOND = 2  # anything the table misses
 OFF_PEAK_FACTOR = 0.5
 
 
@@ -277,22 +733,39 @@ def get_model(endpoint: str, name: str) -> Model:
         raise UnknownModel(name) from None
 
 
-def estimate_credits(
+@dataclass(frozen=True)
+class Estimate:
+    credits: int
+    basis: str  # how the figure was reached, in words
+
+
+def estimate(
     endpoint: str, model: str, duration: int, resolution: str, *, off_peak=False, is_rec=False
-) -> int:
+) -> Estimate:
     """Our estimate of what a task costs; the provider's own figure is the truth."""
     per_video = PRICE_PER_VIDEO.get((model, duration, resolution))
     if per_video is not None:
         credits = float(per_video)
+        article = "an" if str(duration).startswith("8") or duration in (11, 18) else "a"
+        basis = f"{per_video} for {article} {duration}-second {resolution} video"
     else:
-        rate = PRICE_PER_SECOND.get(model, {}).get(resolution, 2)
+        rate = PRICE_PER_SECOND.get(model, {}).get(resolution, UNKNOWN_PRICE_PER_SECOND)
         credits = float(rate * duration)
+        basis = f"{rate:g} a second at {resolution} × {duration} s"
     if off_peak:
         credits = max(1.0, credits * OFF_PEAK_FACTOR)
+        basis += ", off-peak about half"
     total = int(round(credits))
     if is_rec:
         total += IS_REC_EXTRA_CREDITS
-    return total
+        basis += f", +{IS_REC_EXTRA_CREDITS} for a recommended prompt"
+    return Estimate(total, basis)
+
+
+def estimate_credits(
+    endpoint: str, model: str, duration: int, resolution: str, *, off_peak=False, is_rec=False
+) -> int:
+    return estimate(endpoint, model, duration, resolution, off_peak=off_peak, is_rec=is_rec).credits
 
 
 @dataclass
@@ -317,10 +790,23 @@ class Checked:
         return not self.problems
 
 
-def _truthy(value) -> bool:
+def truthy(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "on")
     return bool(value)
+
+
+def _given(value) -> bool:
+    return value not in (None, "")
+
+
+def _int_or_none(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def check_parameters(endpoint: str, raw: dict) -> Checked:
@@ -328,11 +814,12 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
 
     `raw` uses Vidu's parameter names. Returns the parameters to send, with the model's
     defaults filled in and options that have no effect for the model dropped, or the
-    problems in the user's words.
+    problems in the user's words. An option that does not apply is a problem only when
+    it is asked for (true, or a value); leaving it off is always fine.
     """
     out = Checked()
     rules = ENDPOINT_RULES[endpoint]
-    name = (raw.get("model") or "").strip()
+    name = str(raw.get("model") or "").strip()
     if not name:
         out.add("model", "Choose a model.", "FieldLacking")
         return out
@@ -349,137 +836,130 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
     p: dict = {"model": name}
 
     prompt = raw.get("prompt") or ""
+    if not isinstance(prompt, str):
+        out.add("prompt", "The prompt must be text.")
+        prompt = ""
     if len(prompt) > rules.prompt_max:
         out.add(
             "prompt",
-            f"The prompt is {len(prompt)} characters; Vidu takes at most {rules.prompt_max}.",
+            f"The prompt is {len(prompt):,} characters; Vidu takes at most "
+            f"{rules.prompt_max:,} for {ENDPOINT_LABELS[endpoint].lower()}.",
         )
+    elif rules.prompt_required and not prompt.strip():
+        out.add("prompt", "Write a prompt: Vidu needs one here.", "FieldLacking")
     p["prompt"] = prompt
 
     duration = raw.get("duration")
-    if duration in (None, ""):
+    if not _given(duration):
         duration = model.default_duration
-    try:
-        duration = int(duration)
-    except (TypeError, ValueError):
+    elif _int_or_none(duration) is None:
         out.add("duration", "The duration must be a whole number of seconds.")
         duration = model.default_duration
     else:
+        duration = int(duration)
         if duration not in model.durations:
-            out.add("duration", f"{name} makes {model.duration_text()}.")
+            out.add("duration", f"{name} makes {model.duration_text()}; {duration} is not offered.")
     p["duration"] = duration
 
     res_rule = model.resolution_rule(duration)
     resolution = raw.get("resolution") or res_rule.default
     if resolution not in res_rule.choices:
-        allowed = ", ".join(res_rule.choices)
-        length = f" at {duration} seconds" if len(model.resolutions) > 1 else ""
-        out.add("resolution", f"{name} makes {allowed} only{length}; {resolution} is not offered.")
+        out.add(
+            "resolution",
+            f"{name} makes {model.resolution_text(duration)}; {resolution} is not offered.",
+        )
     p["resolution"] = resolution
 
     seed = raw.get("seed")
-    if seed not in (None, ""):
-        try:
-            seed = int(seed)
-        except (TypeError, ValueError):
+    if _given(seed):
+        seed = _int_or_none(seed)
+        if seed is None:
             out.add("seed", "The seed must be a whole number (0 or empty for a random one).")
-        else:
-            if seed < 0 or seed > 2**31 - 1:
-                out.add("seed", "The seed must be between 0 and 2147483647.")
-            elif seed:
-                p["seed"] = seed
-
-    amplitude = raw.get("movement_amplitude") or ""
-    if model.movement_amplitude:
-        amplitude = amplitude or "auto"
-        if amplitude not in MOVEMENT_AMPLITUDES:
-            out.add(
-                "movement_amplitude",
-                f"Movement amplitude is one of {', '.join(MOVEMENT_AMPLITUDES)}.",
-            )
-        p["movement_amplitude"] = amplitude
-    elif amplitude and amplitude != "auto":
-        out.add(
-            "movement_amplitude",
-            f"Movement amplitude has no effect on {name}; leave it unset.",
-            "FieldUnwanted",
-        )
+        elif not SEED_MIN <= seed <= SEED_MAX:
+            out.add("seed", f"The seed must be between {SEED_MIN} and {SEED_MAX}.")
+        elif seed:
+            p["seed"] = seed
 
     audio_raw = raw.get("audio")
     if model.audio is None:
         audio = False
-        if audio_raw not in (None, "") and _truthy(audio_raw):
-            out.add("audio", f"{name} cannot make audio here.", "FieldUnwanted")
     else:
-        if audio_raw in (None, ""):
-            audio = model.audio == "default_on"
-        else:
-            audio = _truthy(audio_raw)
+        audio = model.audio_default() if not _given(audio_raw) else truthy(audio_raw)
+    options = model.options(duration, audio)
+
+    amplitude = raw.get("movement_amplitude") or ""
+    if options["movement_amplitude"].applies:
+        amplitude = amplitude or options["movement_amplitude"].default
+        if amplitude not in MOVEMENT_AMPLITUDES:
+            out.add(
+                "movement_amplitude",
+                f"Movement amplitude is {LIMITS['movement_amplitudes'].text}.",
+            )
+        p["movement_amplitude"] = amplitude
+    elif amplitude and amplitude != "auto":
+        out.add("movement_amplitude", options["movement_amplitude"].note, "FieldUnwanted")
+
+    if model.audio is None:
+        if _given(audio_raw) and truthy(audio_raw):
+            out.add("audio", options["audio"].note, "FieldUnwanted")
+    else:
         p["audio"] = audio
 
-    voice_id = (raw.get("voice_id") or "").strip()
+    voice_id = raw.get("voice_id") or ""
+    voice_id = voice_id.strip() if isinstance(voice_id, str) else str(voice_id)
     if voice_id:
-        if not model.voice_id:
-            out.add("voice_id", f"A voice has no effect on {name}.", "FieldUnwanted")
-        elif not audio:
-            out.add("voice_id", "A voice needs audio switched on.", "FieldUnwanted")
+        if not options["voice_id"].applies:
+            out.add("voice_id", options["voice_id"].note, "FieldUnwanted")
         else:
             p["voice_id"] = voice_id
 
-    bgm = _truthy(raw.get("bgm"))
-    if bgm:
-        if not model.bgm:
-            out.add("bgm", f"Background music is not available on {name}.", "FieldUnwanted")
-        elif not model.bgm_applies(duration):
-            out.add(
-                "bgm",
-                f"Background music has no effect on {name} at {duration} seconds.",
-                "FieldUnwanted",
-            )
+    if truthy(raw.get("bgm")):
+        if not options["bgm"].applies:
+            out.add("bgm", options["bgm"].note, "FieldUnwanted")
         else:
             p["bgm"] = True
 
-    if _truthy(raw.get("is_rec")):
+    if truthy(raw.get("is_rec")):
         p["is_rec"] = True
 
-    off_peak = _truthy(raw.get("off_peak"))
-    if off_peak:
-        if audio and not model.off_peak_with_audio:
-            out.add(
-                "off_peak",
-                f"Off-peak is not available with audio on {name}; switch audio off "
-                "or generate now.",
-                "FieldInvalid",
-            )
-        p["off_peak"] = True
+    if truthy(raw.get("off_peak")):
+        if not options["off_peak"].applies:
+            out.add("off_peak", options["off_peak"].note, "FieldInvalid")
+        else:
+            p["off_peak"] = True
 
     if rules.watermark:
-        if _truthy(raw.get("watermark")):
+        if truthy(raw.get("watermark")):
             p["watermark"] = True
         wm_position = raw.get("wm_position")
-        if wm_position not in (None, ""):
-            try:
-                wm_position = int(wm_position)
-            except (TypeError, ValueError):
-                wm_position = 0
+        if _given(wm_position):
+            wm_position = _int_or_none(wm_position)
             if wm_position not in WM_POSITIONS:
                 out.add(
                     "wm_position",
-                    "The watermark position is 1 (top left), 2 (top right), "
-                    "3 (bottom right) or 4 (bottom left).",
+                    f"The watermark position is {LIMITS['wm_positions'].text}.",
                 )
             elif p.get("watermark"):
                 p["wm_position"] = wm_position
-        wm_url = (raw.get("wm_url") or "").strip()
+        wm_url = raw.get("wm_url") or ""
+        wm_url = wm_url.strip() if isinstance(wm_url, str) else ""
         if wm_url:
             if not wm_url.startswith(("http://", "https://")):
                 out.add("wm_url", "The watermark must be an image URL (http or https).")
             elif p.get("watermark"):
                 p["wm_url"] = wm_url
     else:
-        for name_ in ("watermark", "wm_position", "wm_url"):
-            if raw.get(name_) not in (None, "", False, "false"):
-                out.add(name_, "Watermarks are not offered for this endpoint.", "FieldUnwanted")
+        asked = {
+            "watermark": truthy(raw.get("watermark")),
+            "wm_position": _given(raw.get("wm_position")),
+            "wm_url": _given(raw.get("wm_url")),
+        }
+        for name_ in (name_ for name_, given in asked.items() if given):
+            out.add(
+                name_,
+                f"Watermarks are not offered for {ENDPOINT_LABELS[endpoint].lower()}.",
+                "FieldUnwanted",
+            )
 
     payload = raw.get("payload") or ""
     if len(payload) > PAYLOAD_MAX_CHARS:
@@ -490,19 +970,65 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
     meta_data = raw.get("meta_data") or ""
     if meta_data:
         if not rules.meta_data:
-            out.add("meta_data", "Metadata is not offered for this endpoint.", "FieldUnwanted")
+            out.add(
+                "meta_data",
+                f"Metadata is not offered for {ENDPOINT_LABELS[endpoint].lower()}.",
+                "FieldUnwanted",
+            )
         elif len(meta_data) > META_DATA_MAX_CHARS:
-            out.add("meta_data", "The metadata is too long.")
+            out.add("meta_data", f"Metadata may be at most {META_DATA_MAX_CHARS:,} characters.")
         else:
             try:
                 json.loads(meta_data)
             except ValueError:
-                out.add("meta_data", 'Metadata must be a JSON string, for example {"Label": "x"}.')
+                out.add("meta_data", 'Metadata must be JSON, for example {"Label": "x"}.')
             else:
                 p["meta_data"] = meta_data
 
     out.params = p
     return out
+
+
+def settle(endpoint: str, raw: dict) -> dict:
+    """The nearest valid choices to `raw`: what the form offers and prefills.
+
+    Keeps every value the model allows, replaces the others with the model's defaults,
+    and turns off options that do not apply. `raw["audio"]` None means the model's
+    default. The result always passes `check_parameters`.
+    """
+    name = str(raw.get("model") or "")
+    model = MODELS[endpoint].get(name) or MODELS[endpoint][DEFAULT_MODEL[endpoint]]
+    duration = _int_or_none(raw.get("duration"))
+    if duration not in model.durations:
+        duration = model.default_duration
+    rule = model.resolution_rule(duration)
+    resolution = raw.get("resolution")
+    if resolution not in rule.choices:
+        resolution = rule.default
+    if model.audio is None:
+        audio = False
+    elif not _given(raw.get("audio")):
+        audio = model.audio_default()
+    else:
+        audio = truthy(raw.get("audio"))
+    options = model.options(duration, audio)
+    amplitude = raw.get("movement_amplitude")
+    if not options["movement_amplitude"].applies:
+        amplitude = None
+    elif amplitude not in MOVEMENT_AMPLITUDES:
+        amplitude = options["movement_amplitude"].default
+    voice_id = raw.get("voice_id") if isinstance(raw.get("voice_id"), str) else ""
+    return {
+        "model": model.name,
+        "duration": duration,
+        "resolution": resolution,
+        "movement_amplitude": amplitude,
+        "audio": audio,
+        "voice_id": voice_id.strip() if options["voice_id"].applies else "",
+        "bgm": options["bgm"].applies and truthy(raw.get("bgm")),
+        "off_peak": options["off_peak"].applies and truthy(raw.get("off_peak")),
+        "is_rec": truthy(raw.get("is_rec")),
+    }
 
 
 def image_ratio_problem(width: int, height: int) -> str | None:
@@ -512,9 +1038,12 @@ def image_ratio_problem(width: int, height: int) -> str | None:
     ratio = width / height
     if IMAGE_MIN_RATIO < ratio < IMAGE_MAX_RATIO:
         return None
+    wide = ratio >= IMAGE_MAX_RATIO
+    edge = ratio in (IMAGE_MIN_RATIO, IMAGE_MAX_RATIO)
     return (
-        f"This image is {_ratio_text(width, height)}; "
-        "Vidu needs an aspect ratio between 1:4 and 4:1."
+        f"This image is {ratio_text(width, height)}; Vidu needs an aspect ratio between "
+        f"1:4 and 4:1{', not exactly ' + ('4:1' if wide else '1:4') if edge else ''}. "
+        f"Crop it to make it less {'wide' if wide else 'tall'}."
     )
 
 
@@ -523,16 +1052,23 @@ def start_end_ratio_problem(start: tuple[int, int], end: tuple[int, int]) -> str
     if START_END_RATIO_MIN <= relation <= START_END_RATIO_MAX:
         return None
     return (
-        f"The start frame is {_ratio_text(*start)} and the end frame {_ratio_text(*end)}; "
-        "Vidu needs their shapes to be close (ratio between 0.8 and 1.25)."
+        f"The start frame is {ratio_text(*start)} and the end frame {ratio_text(*end)}; "
+        "Vidu needs their shapes to be close (aspect ratios within 0.8 to 1.25 of each "
+        f"other; these are {relation:.2f})."
     )
 
 
-def _ratio_text(width: int, height: int) -> str:
-    from math import gcd
-
+def ratio_text(width: int, height: int) -> str:
+    """4:3, 16:9, 5:1; or 4.01:1 where small whole numbers do not fit (never a
+    rounding that hides which side of a limit the ratio is on)."""
     g = gcd(width, height) or 1
     w, h = width // g, height // g
     if w <= 50 and h <= 50:
         return f"{w}:{h}"
-    return f"{width / height:.2f}:1" if width >= height else f"1:{height / width:.2f}"
+    wide = width >= height
+    value = width / height if wide else height / width
+    for places in range(2, 7):
+        shown = f"{value:.{places}f}".rstrip("0").rstrip(".")
+        if float(shown) != 4.0 or value == 4.0:
+            break
+    return f"{shown}:1" if wide else f"1:{shown}"

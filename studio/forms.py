@@ -3,37 +3,72 @@ from the catalog, checked again here on the server whatever the page offered."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import forms
 
-from studio import catalog
+from studio import catalog, staging
 from studio import images as image_tools
+from studio.models import StagedImage
 
 # The studio wraps the user's payload with its generation id (jobs.provider_payload).
 PAYLOAD_RESERVE = 100
-BOOL_CHOICES = [("", "Model default"), ("true", "On"), ("false", "Off")]
+# The options that depend on the model: the region of the form that htmx swaps.
+MODEL_OPTIONS = catalog.MODEL_RULE_NAMES + ("is_rec",)
+# The other Vidu parameters the form takes.
+OTHER_PARAMETERS = ("prompt", "seed", "watermark", "wm_position", "wm_url", "payload", "meta_data")
+IMAGE_LABELS = {"images": "First frame", "start_image": "Start frame", "end_image": "End frame"}
+ACCEPT = "image/png,image/jpeg,image/webp"
+
+
+def staged_field(name: str) -> str:
+    """The hidden field that carries the id of the image kept for `name`."""
+    return f"{name}_staged"
+
+
+def raw_options(endpoint: str, values: Mapping) -> dict:
+    """The model options a form or an htmx request sent, as Vidu parameters.
+
+    A checkbox sends nothing when unticked. `shown_model` says which model the options
+    on the page were for: where it is the model sent and that model offers audio, no
+    `audio` means off. Where the model changed (or the sender never saw the options),
+    no `audio` means the new model's default.
+    """
+    raw = {name: values.get(name) for name in MODEL_OPTIONS}
+    shown = values.get("shown_model")
+    model = catalog.MODELS[endpoint].get(str(raw["model"] or ""))
+    if shown and model is not None:
+        if shown == model.name and model.audio is not None:
+            raw["audio"] = "true" if catalog.truthy(raw["audio"]) else "false"
+        elif shown != model.name:
+            raw["audio"] = None
+    return raw
 
 
 class GenerationForm(forms.Form):
-    model = forms.ChoiceField()
+    model = forms.CharField(
+        widget=forms.Select, error_messages={"required": "Choose a model."}, label="Model"
+    )
     prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    duration = forms.IntegerField(
+    duration = forms.IntegerField(required=False, widget=forms.Select, label="Duration")
+    resolution = forms.CharField(required=False, widget=forms.Select, label="Resolution")
+    movement_amplitude = forms.CharField(
         required=False,
-        min_value=1,
-        max_value=16,
-        help_text="Seconds; empty for the model's default.",
+        widget=forms.Select(choices=[(a, a) for a in catalog.MOVEMENT_AMPLITUDES]),
+        label="Movement amplitude",
     )
-    resolution = forms.ChoiceField(required=False)
-    movement_amplitude = forms.ChoiceField(
-        required=False,
-        choices=[("", "Model default")] + [(a, a) for a in catalog.MOVEMENT_AMPLITUDES],
-    )
-    seed = forms.IntegerField(required=False, min_value=0, help_text="Empty or 0: random.")
-    audio = forms.ChoiceField(required=False, choices=BOOL_CHOICES)
-    voice_id = forms.CharField(required=False, max_length=100)
+    audio = forms.BooleanField(required=False, label="Audio")
+    voice_id = forms.CharField(required=False, max_length=100, label="Voice")
     bgm = forms.BooleanField(required=False, label="Background music")
-    is_rec = forms.BooleanField(required=False, label="Use a recommended prompt (+10 credits)")
+    is_rec = forms.BooleanField(
+        required=False,
+        label=f"Let Vidu write the prompt (+{catalog.IS_REC_EXTRA_CREDITS} credits)",
+    )
     off_peak = forms.BooleanField(required=False, label="Off-peak (cheaper, within 48 hours)")
-    watermark = forms.BooleanField(required=False)
+    seed = forms.IntegerField(
+        required=False, min_value=catalog.SEED_MIN, max_value=catalog.SEED_MAX, label="Seed"
+    )
+    watermark = forms.BooleanField(required=False, label="Watermark")
     wm_position = forms.TypedChoiceField(
         required=False,
         coerce=int,
@@ -48,39 +83,125 @@ class GenerationForm(forms.Form):
         label="Watermark position",
     )
     wm_url = forms.URLField(required=False, label="Watermark image URL", assume_scheme="https")
-    payload = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    payload = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2}), label="Payload"
+    )
     meta_data = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Metadata (JSON)"
     )
 
-    def __init__(self, endpoint: str, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        endpoint: str,
+        data=None,
+        files=None,
+        *,
+        initial: dict | None = None,
+        team=None,
+        owner=None,
+        kept: dict[str, StagedImage | None] | None = None,
+    ):
+        super().__init__(data, files, initial=initial)
         self.endpoint = endpoint
         self.rules = catalog.endpoint_rules(endpoint)
-        models = catalog.models_for(endpoint)
-        self.fields["model"].choices = [(m.name, f"{m.name} — {m.label}") for m in models]
-        self.fields["model"].initial = catalog.DEFAULT_MODEL[endpoint]
-        resolutions = sorted(
-            {r for m in models for rule in m.resolutions for r in rule.choices},
-            key=lambda r: int(r.rstrip("p")),
-        )
-        self.fields["resolution"].choices = [("", "Model default")] + [(r, r) for r in resolutions]
-        self.fields["prompt"].max_length = self.rules.prompt_max
-        self.fields["prompt"].widget.attrs["maxlength"] = self.rules.prompt_max
-        if not self.rules.watermark:
-            for name in ("watermark", "wm_position", "wm_url"):
-                del self.fields[name]
-        if not self.rules.meta_data:
-            del self.fields["meta_data"]
-        accept = "image/png,image/jpeg,image/webp"
-        labels = {"images": "First frame", "start_image": "Start frame", "end_image": "End frame"}
-        for name in self.rules.image_fields:
-            self.fields[name] = forms.FileField(
-                label=labels[name], widget=forms.ClearableFileInput(attrs={"accept": accept})
-            )
+        self.team, self.owner = team, owner
+        # The images kept for this form, by field name, and those read from this request.
+        self.kept: dict[str, StagedImage] = {k: v for k, v in (kept or {}).items() if v}
+        self.fresh: set[str] = set()
         self.image_infos: dict[str, image_tools.ImageInfo] = {}
         self.image_bytes: dict[str, bytes] = {}
+        self.image_names: dict[str, str] = {}
         self.params: dict = {}
+
+        if self.is_bound:
+            self.raw = raw_options(endpoint, self.data)
+        else:
+            self.raw = {name: (initial or {}).get(name) for name in MODEL_OPTIONS}
+        self.settled = catalog.settle(endpoint, self.raw)
+        self.model_rules = catalog.get_model(endpoint, self.settled["model"])
+        self.options = self.model_rules.options(self.settled["duration"], self.settled["audio"])
+        if not self.is_bound:
+            self.initial = {**(initial or {}), **self.settled}
+        self._describe_fields()
+
+        for name in self.rules.image_fields:
+            self.fields[name] = forms.FileField(
+                required=False,
+                label=IMAGE_LABELS[name],
+                widget=forms.FileInput(attrs={"accept": ACCEPT}),
+            )
+            limits = catalog.LIMITS
+            self.fields[name].help_text = (
+                f"{limits['image_formats'].text}, {limits['image_max_bytes'].text}, "
+                f"{limits['image_ratio'].text}."
+            )
+            self.fields[name].source = limits["image_ratio"].source
+
+    def _describe_fields(self) -> None:
+        """Choices, hints, sources and the notes of options that do not apply."""
+        model, settled, f = self.model_rules, self.settled, self.fields
+        models = catalog.models_for(self.endpoint)
+        f["model"].widget.choices = [(m.name, f"{m.name}: {m.label}") for m in models]
+        f["model"].source = model.source("model")
+        f["model"].help_text = "Models offered for " + self.rules.label.lower() + "."
+
+        duration = settled["duration"]
+        f["duration"].widget.choices = [(d, f"{d} s") for d in model.durations]
+        f[
+            "duration"
+        ].help_text = (
+            f"{model.name} makes {model.duration_text()}; default {model.default_duration} s."
+        )
+        f["duration"].source = model.source("duration")
+        rule = model.resolution_rule(duration)
+        f["resolution"].widget.choices = [(r, r) for r in rule.choices]
+        f["resolution"].help_text = f"{model.resolution_text(duration)}; default {rule.default}."
+        f["resolution"].source = model.source("resolution")
+
+        for name, option in self.options.items():
+            f[name].source = option.source
+            if option.applies:
+                f[name].help_text = option.note
+            else:
+                f[name].unavailable = option
+        f["is_rec"].help_text = "Vidu writes a prompt and ignores yours."
+        f["is_rec"].source = catalog.LIMITS["is_rec_credits"].source
+
+        rules = self.rules
+        f["prompt"].max_length = rules.prompt_max
+        f["prompt"].required = rules.prompt_required
+        f["prompt"].widget.attrs["maxlength"] = rules.prompt_max
+        f["prompt"].help_text = (
+            f"{'Required' if rules.prompt_required else 'Optional'}; "
+            f"up to {rules.prompt_max:,} characters."
+        )
+        f["prompt"].source = rules.source("prompt")
+        f["seed"].help_text = catalog.LIMITS["seed"].text[0].upper() + (
+            catalog.LIMITS["seed"].text[1:] + "."
+        )
+        f["seed"].source = catalog.LIMITS["seed"].source
+        f["payload"].help_text = (
+            f"Passed through to Vidu untouched; up to "
+            f"{catalog.PAYLOAD_MAX_CHARS - PAYLOAD_RESERVE:,} characters."
+        )
+        f["payload"].source = catalog.LIMITS["payload_max_chars"].source
+        if rules.watermark:
+            f["watermark"].source = rules.source("watermark")
+            f["watermark"].help_text = "Vidu's fixed “AI generated” mark, or your image below."
+            f["wm_position"].source = catalog.LIMITS["wm_positions"].source
+            f["wm_position"].help_text = "Used when the watermark is on."
+            f["wm_url"].source = catalog.LIMITS["wm_url"].source
+            f["wm_url"].help_text = "Used when the watermark is on; empty for Vidu's own."
+        else:
+            for name in ("watermark", "wm_position", "wm_url"):
+                del f[name]
+        if rules.meta_data:
+            f["meta_data"].source = catalog.LIMITS["meta_data_max_chars"].source
+            f["meta_data"].help_text = 'A JSON string, passed through; e.g. {"Label": "x"}.'
+        else:
+            del f["meta_data"]
+
+    # images
 
     def image_field_names(self) -> tuple[str, ...]:
         return self.rules.image_fields
@@ -88,17 +209,50 @@ class GenerationForm(forms.Form):
     def image_bound_fields(self) -> list:
         return [self[name] for name in self.rules.image_fields]
 
+    def image_slots(self) -> list[tuple]:
+        """(bound file field, the image kept for it or None, its hidden field's name)."""
+        return [
+            (self[name], self.kept.get(name), staged_field(name))
+            for name in self.rules.image_fields
+        ]
+
     def _clean_image(self, name: str):
         upload = self.cleaned_data.get(name)
-        if upload is None:
+        staged_id = str(self.data.get(staged_field(name)) or "").strip()
+        kept = None
+        if staged_id and self.team is not None:
+            kept = staging.find(self.team, self.owner, staged_id)
+        if kept is not None:
+            self.kept[name] = kept
+        if upload:
+            problem = image_tools.size_problem(upload.size)
+            if problem:
+                raise forms.ValidationError(problem)
+            data = upload.read()
+            try:
+                info = image_tools.inspect(data)
+            except image_tools.ImageProblem as exc:
+                raise forms.ValidationError(str(exc)) from None
+            self.image_bytes[name], self.image_infos[name] = data, info
+            self.image_names[name] = upload.name or ""
+            self.fresh.add(name)
             return upload
-        data = upload.read()
-        try:
-            self.image_infos[name] = image_tools.inspect(data)
-        except image_tools.ImageProblem as exc:
-            raise forms.ValidationError(str(exc)) from None
-        self.image_bytes[name] = data
-        return upload
+        if kept is not None:
+            try:
+                self.image_bytes[name] = staging.read(kept)
+            except (FileNotFoundError, OSError):
+                self.kept.pop(name)
+                raise forms.ValidationError(
+                    "The image kept from before is no longer available; upload it again."
+                ) from None
+            self.image_infos[name] = staging.info_of(kept)
+            self.image_names[name] = kept.original_name
+            return None
+        if staged_id:
+            raise forms.ValidationError(
+                "The image kept from before is no longer available; upload it again."
+            )
+        raise forms.ValidationError(f"Upload the {IMAGE_LABELS[name].lower()}.")
 
     def clean_images(self):
         return self._clean_image("images")
@@ -109,13 +263,46 @@ class GenerationForm(forms.Form):
     def clean_end_image(self):
         return self._clean_image("end_image")
 
+    def keep_uploads(self) -> None:
+        """Stage every good image this request uploaded, so the next try needs none."""
+        if self.team is None:
+            return
+        for name in sorted(self.fresh):
+            staged = staging.keep(
+                self.team,
+                self.owner,
+                self.image_bytes[name],
+                self.image_infos[name],
+                self.image_names[name],
+            )
+            replaced = self.kept.get(name)
+            if replaced is not None and replaced not in self.kept_elsewhere(name):
+                staging.discard([replaced])
+            self.kept[name] = staged
+        self.fresh.clear()
+
+    def kept_elsewhere(self, name: str) -> list[StagedImage]:
+        return [image for other, image in self.kept.items() if other != name]
+
+    # the whole form
+
+    @property
+    def model_changed(self) -> bool:
+        """The model was changed on a page whose options were for another one (no htmx)."""
+        shown = self.data.get("shown_model") if self.is_bound else None
+        return bool(shown) and shown != self.data.get("model")
+
     def clean(self):
         data = super().clean()
-        raw = {k: v for k, v in self.data.items() if k in catalog_fields()}
-        # Booleans arrive as checkbox values; the catalog takes Vidu's true/false.
-        for name in ("bgm", "is_rec", "off_peak", "watermark"):
-            if name in self.fields:
-                raw[name] = bool(data.get(name))
+        raw = dict(self.raw)
+        for name in ("model", "duration", "resolution", "movement_amplitude", "voice_id"):
+            if name in data:
+                raw[name] = data[name]
+        for name in ("bgm", "is_rec", "off_peak"):
+            raw[name] = bool(data.get(name))
+        for name in OTHER_PARAMETERS:
+            # Posted to an endpoint without the field: the catalog says why it is refused.
+            raw[name] = data.get(name) if name in self.fields else self.data.get(name)
         checked = catalog.check_parameters(self.endpoint, raw)
         for problem in checked.problems:
             field = problem.field if problem.field in self.fields else None
@@ -139,23 +326,24 @@ class GenerationForm(forms.Form):
         self.params = checked.params
         return data
 
+    def carried_over(self) -> dict:
+        """Everything the user entered, as initial values for a fresh form."""
+        values = {
+            name: self.data.get(name)
+            for name in OTHER_PARAMETERS
+            if name in self.fields and name != "watermark"
+        }
+        if "watermark" in self.fields:
+            values["watermark"] = catalog.truthy(self.data.get("watermark"))
+        return {**values, **self.raw}
 
-def catalog_fields() -> set[str]:
-    return {
-        "model",
-        "prompt",
-        "duration",
-        "resolution",
-        "movement_amplitude",
-        "seed",
-        "bgm",
-        "audio",
-        "voice_id",
-        "is_rec",
-        "off_peak",
-        "watermark",
-        "wm_position",
-        "wm_url",
-        "payload",
-        "meta_data",
-    }
+    def estimate(self) -> catalog.Estimate:
+        s = self.settled
+        return catalog.estimate(
+            self.endpoint,
+            s["model"],
+            s["duration"],
+            s["resolution"],
+            off_peak=s["off_peak"],
+            is_rec=s["is_rec"],
+        )

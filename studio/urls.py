@@ -2,16 +2,43 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studio.views import actions, callbacks, generate, generations, media
+from studio.views import actions, callbacks, generate, generations, inputs, media, shares, teams
 
 urlpatterns = [
     path("", generations.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("generate/<str:endpoint>/", generate.generate, name="generate"),
+    path("generate/staged/<uuid:staged_id>/", generate.staged_image, name="staged_image"),
+    path("inputs/<str:token>/<str:filename>", inputs.signed_input, name="signed_input"),
     path("generations/", generations.history, name="history"),
     path("generations/poll/", generations.poll, name="poll"),
     path("generations/<uuid:generation_id>/", generations.detail, name="generation"),
+    # Teams, shared links, history players and watermarked downloads (issue 5)
+    path("generations/<uuid:generation_id>/player/", generations.player, name="generation_player"),
+    path(
+        "generations/<uuid:generation_id>/video-watermarked.mp4",
+        media.watermarked,
+        name="generation_watermarked",
+    ),
+    path("generations/<uuid:generation_id>/shares/", shares.create, name="share_create"),
+    path(
+        "generations/<uuid:generation_id>/shares/<int:share_id>/revoke/",
+        shares.revoke,
+        name="share_revoke",
+    ),
+    path("s/<str:token>/", shares.page, name="share"),
+    path("s/<str:token>/embed/", shares.embed, name="share_embed"),
+    path("s/<str:token>/video.mp4", media.shared_video, name="share_video"),
+    path("s/<str:token>/cover.jpg", media.shared_cover, name="share_cover"),
+    path("team/", teams.team, name="team"),
+    path("team/switch/", teams.switch, name="team_switch"),
+    path("team/budget/", teams.set_budget, name="team_budget"),
+    path("team/invites/", teams.create_invite, name="invite_create"),
+    path("team/invites/<int:invite_id>/revoke/", teams.revoke_invite, name="invite_revoke"),
+    path("team/members/<int:membership_id>/role/", teams.change_role, name="member_role"),
+    path("team/members/<int:membership_id>/remove/", teams.remove_member, name="member_remove"),
+    path("invite/<str:token>/", teams.accept_invite, name="invite"),
     path("generations/<uuid:generation_id>/video.mp4", media.video, name="generation_video"),
     path("generations/<uuid:generation_id>/cover.jpg", media.cover, name="generation_cover"),
     path(
@@ -19,9 +46,7 @@ urlpatterns = [
         media.input_image,
         name="input_image",
     ),
-    path(
-        "generations/<uuid:generation_id>/cancel/", actions.cancel, name="generation_cancel"
-    ),
+    path("generations/<uuid:generation_id>/cancel/", actions.cancel, name="generation_cancel"),
     path(
         "generations/<uuid:generation_id>/retry-fetch/",
         actions.retry_fetch,

@@ -1,8 +1,19 @@
-import pytest
-from django.urls import reverse
+import re
+from datetime import timedelta
+from pathlib import Path
 
-from studio.models import Generation, InputImage
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from studio import images as image_tools
+from studio import staging
+from studio.access import SESSION_TEAM
+from studio.forms import GenerationForm
+from studio.models import Generation, InputImage, Membership, StagedImage, Team
 from tests.conftest import drain_queue, png
+from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -152,3 +163,432 @@ def test_it_requires_login(client, db):
 def test_it_404s_an_unknown_endpoint(client, alice):
     client.force_login(alice)
     assert client.get("/generate/text2video/").status_code == 404
+
+
+# the options follow the model
+
+
+def options_html(client, endpoint="img2video", **query) -> str:
+    response = client.get(
+        reverse("generate", args=[endpoint]),
+        query,
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="options",
+    )
+    assert response.status_code == 200
+    assert "HX-Request" in response["Vary"]
+    return response.content.decode()
+
+
+def test_it_offers_only_the_chosen_models_choices(client, alice):
+    client.force_login(alice)
+    html = client.get(reverse("generate", args=["img2video"]), {"model": "viduq1"}).content
+    html = html.decode()
+    assert '<option value="5" selected>5 s</option>' in html
+    assert '<option value="6"' not in html
+    assert '<option value="1080p" selected>1080p</option>' in html
+    assert '<option value="720p"' not in html
+    assert 'name="movement_amplitude"' in html and 'name="bgm"' in html
+    assert "viduq1 makes 5-second videos only" in html
+    assert "≈ 8 credits" in html
+
+
+def test_it_hides_what_does_not_apply_and_says_why(client, alice):
+    client.force_login(alice)
+    html = client.get(reverse("generate", args=["img2video"]), {"model": "viduq3-pro"}).content
+    html = html.decode()
+    for name in ("bgm", "movement_amplitude", "voice_id", "off_peak"):
+        assert f'name="{name}"' not in html, name
+    assert "Background music is not available on viduq3-pro (Q3 models)." in html
+    assert "Movement amplitude has no effect on viduq3-pro" in html
+    assert "Off-peak is not available with audio on viduq3-pro" in html
+    assert 'name="audio" aria-describedby="id_audio_helptext" id="id_audio" checked' in html
+    assert 'title="Source: 004: the official start-end2video docs.' in html  # the bgm rule
+
+
+def test_an_htmx_request_answers_the_options_and_the_estimate_only(client, alice):
+    client.force_login(alice)
+    html = options_html(client, model="vidu2.0", duration="8", shown_model="vidu2.0")
+    assert "<html" not in html and 'name="prompt"' not in html
+    assert html.lstrip().startswith('<div id="options"')
+    assert '<option value="720p" selected>720p</option>' in html
+    assert '<option value="1080p"' not in html  # vidu2.0 at 8 s: 720p only
+    assert 'id="estimate"' in html and 'hx-swap-oob="true"' in html
+    assert 'data-credits="10"' in html
+
+
+def test_a_new_model_starts_from_its_own_audio_default(client, alice):
+    client.force_login(alice)
+    # From viduq2-turbo (audio off, unticked) to viduq3-pro: Q3's default, on.
+    html = options_html(client, model="viduq3-pro", shown_model="viduq2-turbo")
+    assert 'id="id_audio" checked' in html
+    # Back to viduq2-turbo with Q3's box still ticked: Q2's default, off.
+    html = options_html(client, model="viduq2-turbo", shown_model="viduq3-pro", audio="on")
+    assert 'id="id_audio" checked' not in html and 'name="off_peak"' in html
+    # The same model with the box unticked: off, and off-peak is offered again.
+    html = options_html(client, model="viduq3-pro", shown_model="viduq3-pro", duration="5")
+    assert 'id="id_audio" checked' not in html and 'name="off_peak"' in html
+
+
+def test_valid_choices_survive_a_model_change_and_invalid_ones_become_defaults(client, alice):
+    client.force_login(alice)
+    html = options_html(
+        client, model="viduq3-pro", shown_model="viduq1", duration="5", resolution="1080p"
+    )
+    assert '<option value="1080p" selected>' in html
+    html = options_html(
+        client, model="viduq2-pro-fast", shown_model="viduq3-pro", duration="14", resolution="540p"
+    )
+    assert '<option value="5" selected>' in html and '<option value="720p" selected>' in html
+    assert 'data-credits="5"' in html
+
+
+def test_the_estimate_counts_off_peak_and_a_recommended_prompt(client, alice):
+    client.force_login(alice)
+    plain = options_html(client, model="viduq2-pro", shown_model="viduq2-pro", duration="8")
+    assert 'data-credits="16"' in plain
+    cheaper = options_html(
+        client, model="viduq2-pro", shown_model="viduq2-pro", duration="8", off_peak="on"
+    )
+    assert 'data-credits="8"' in cheaper
+    both = options_html(
+        client,
+        model="viduq2-pro",
+        shown_model="viduq2-pro",
+        duration="8",
+        off_peak="on",
+        is_rec="on",
+    )
+    assert 'data-credits="18"' in both and "+10 for a recommended prompt" in both
+
+
+def test_it_refuses_an_option_the_model_does_not_have(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq3-pro", "bgm": "on", "images": upload()},
+    )
+    assert response.status_code == 422
+    assert "Background music is not available on viduq3-pro" in response.content.decode()
+    assert Generation.objects.count() == 0
+
+
+def test_it_takes_the_models_default_audio_when_the_page_never_showed_it(client, alice):
+    client.force_login(alice)
+    client.post(
+        reverse("generate", args=["start-end2video"]),
+        {
+            "model": "viduq3-turbo",
+            "start_image": upload(data=png(320, 180)),
+            "end_image": upload(data=png(320, 180)),
+        },
+    )
+    assert Generation.objects.get().params["audio"] is True
+
+
+def test_an_unticked_audio_box_means_no_audio(client, alice):
+    client.force_login(alice)
+    client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq3-pro", "shown_model": "viduq3-pro", "off_peak": "on", "images": upload()},
+    )
+    params = Generation.objects.get().params
+    assert params["audio"] is False and params["off_peak"] is True
+
+
+def test_without_htmx_a_changed_model_shows_its_options_before_spending(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq3-pro", "shown_model": "viduq2-turbo", "images": upload()},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "These are the options for viduq3-pro" in html
+    assert 'id="id_audio" checked' in html
+    assert Generation.objects.count() == 0
+    staged = StagedImage.objects.get()
+    assert f'name="images_staged" value="{staged.pk}"' in html
+
+
+def test_the_update_button_shows_the_options_without_spending(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "vidu2.0", "shown_model": "vidu2.0", "duration": "8", "refresh": "1"},
+    )
+    assert response.status_code == 200 and Generation.objects.count() == 0
+    assert '<option value="720p" selected>720p</option>' in response.content.decode()
+
+
+def test_the_prompt_is_limited_per_endpoint(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "prompt": "x" * 2001, "images": upload()},
+    )
+    assert response.status_code == 422 and 'id="error-prompt"' in response.content.decode()
+    response = client.post(
+        reverse("generate", args=["start-end2video"]),
+        {
+            "model": "viduq2-turbo",
+            "prompt": "x" * 5000,
+            "start_image": upload(data=png(320, 180)),
+            "end_image": upload(data=png(320, 180)),
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_it_reads_the_format_from_the_content_not_the_name(client, alice):
+    client.force_login(alice)
+    client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images": upload("holiday.jpg", png(), "image/jpeg")},
+    )
+    image = InputImage.objects.get()
+    assert image.format == "png" and image.file.name.endswith(".png")
+    assert image.original_name == "holiday.jpg"
+
+
+def test_it_refuses_an_image_over_50_mb_without_reading_it(alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    class Huge(SimpleUploadedFile):
+        def read(self, *args):  # pragma: no cover - the point is that it is never called
+            raise AssertionError("a 50 MB+ upload must be refused before it is read")
+
+    huge = Huge("huge.png", b"", "image/png")
+    huge.size = 50_000_001
+    form = GenerationForm("img2video", {"model": "viduq2-turbo"}, {"images": huge})
+    assert not form.is_valid()
+    assert form.errors["images"] == [
+        "This image is just over 50 MB; Vidu takes images up to 50 MB."
+    ]
+
+
+# images kept across a mistake
+
+
+def test_it_keeps_the_uploaded_image_after_a_mistake(client, alice):
+    client.force_login(alice)
+    picture = png(640, 360, (10, 200, 90))
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {
+            "model": "viduq2-turbo",
+            "prompt": "keep me",
+            "meta_data": "not json",
+            "images": upload("meadow.png", picture),
+        },
+    )
+    assert response.status_code == 422
+    staged = StagedImage.objects.get()
+    assert (staged.team.name, staged.owner, staged.width, staged.height) == (
+        "Alpha",
+        alice,
+        640,
+        360,
+    )
+    html = response.content.decode()
+    assert f'name="images_staged" value="{staged.pk}"' in html
+    assert reverse("staged_image", args=[staged.pk]) in html
+    assert "meadow.png" in html and "keep me" in html
+    thumb = client.get(reverse("staged_image", args=[staged.pk]))
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "prompt": "keep me", "images_staged": str(staged.pk)},
+    )
+    assert response.status_code == 302
+    image = InputImage.objects.get()
+    assert image.file.read() == picture
+    assert (image.width, image.original_name) == (640, "meadow.png")
+    assert not StagedImage.objects.exists()
+    assert not (Path(settings.MEDIA_ROOT) / staged.file.name).exists()
+
+
+def test_a_kept_image_is_only_its_owners_in_the_same_team(client, alice, bob, charlie):
+    client.force_login(alice)
+    client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq1", "duration": "8", "images": upload()},
+    )
+    staged = StagedImage.objects.get()
+    for person in (bob, charlie):
+        client.force_login(person)
+        assert client.get(reverse("staged_image", args=[staged.pk])).status_code == 404
+        response = client.post(
+            reverse("generate", args=["img2video"]),
+            {"model": "viduq2-turbo", "images_staged": str(staged.pk)},
+        )
+        assert response.status_code == 422
+        assert "no longer available; upload it again" in response.content.decode()
+    assert Generation.objects.count() == 0
+    client.force_login(alice)
+    assert client.get(reverse("staged_image", args=[staged.pk])).status_code == 200
+
+
+def test_a_new_file_replaces_the_kept_image(client, alice):
+    client.force_login(alice)
+    client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq1", "duration": "8", "images": upload(data=png(320, 180))},
+    )
+    old = StagedImage.objects.get()
+    newer = png(400, 300, (250, 0, 0))
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq1", "images_staged": str(old.pk), "images": upload("new.png", newer)},
+    )
+    assert response.status_code == 302
+    assert InputImage.objects.get().file.read() == newer
+    assert not StagedImage.objects.exists()
+
+
+def test_an_image_vidu_would_refuse_is_not_kept(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images": upload(data=png(500, 100))},
+    )
+    assert response.status_code == 422 and not StagedImage.objects.exists()
+
+
+def test_start_and_end_frames_are_kept_while_one_is_replaced(client, alice):
+    client.force_login(alice)
+    client.post(
+        reverse("generate", args=["start-end2video"]),
+        {
+            "model": "viduq2-turbo",
+            "start_image": upload("start.png", png(320, 180)),
+            "end_image": upload("end.png", png(180, 320)),
+        },
+    )
+    kept = {s.original_name: s for s in StagedImage.objects.all()}
+    assert set(kept) == {"start.png", "end.png"}
+    response = client.post(
+        reverse("generate", args=["start-end2video"]),
+        {
+            "model": "viduq2-turbo",
+            "start_image_staged": str(kept["start.png"].pk),
+            "end_image_staged": str(kept["end.png"].pk),
+            "end_image": upload("end2.png", png(330, 180)),
+        },
+    )
+    assert response.status_code == 302
+    generation = Generation.objects.get()
+    assert list(generation.images.values_list("original_name", "width")) == [
+        ("start.png", 320),
+        ("end2.png", 330),
+    ]
+    assert not StagedImage.objects.exists()
+
+
+def test_images_kept_longer_than_a_day_are_forgotten(client, alice, team):
+    old = staging.keep(team, alice, png(), image_tools.inspect(png()), "old.png")
+    StagedImage.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    staging.keep(team, alice, png(), image_tools.inspect(png()), "new.png")
+    assert list(StagedImage.objects.values_list("original_name", flat=True)) == ["new.png"]
+
+
+# generate again
+
+
+def test_generate_again_prefills_everything_and_reuses_the_images(client, alice, bob, team):
+    params = {
+        "duration": 10,
+        "resolution": "1080p",
+        "audio": True,
+        "voice_id": "warm-voice",
+        "seed": 4242,
+        "is_rec": True,
+        "watermark": True,
+        "wm_position": 2,
+        "payload": "mine",
+    }
+    earlier = make_generation(
+        team, alice, model="viduq2-pro", prompt="gulls over the pier", params=params
+    )
+    original = earlier.images.get().file.read()
+    client.force_login(bob)  # a teammate may start from anyone's generation in the team
+    response = client.get(reverse("generate", args=["img2video"]), {"from": str(earlier.pk)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "gulls over the pier" in html and "Generating again" in html
+    assert '<option value="viduq2-pro" selected>' in html
+    assert '<option value="10" selected>' in html and '<option value="1080p" selected>' in html
+    assert 'value="warm-voice"' in html and 'value="4242"' in html
+    staged = StagedImage.objects.get()
+    assert staged.owner == bob and f'name="images_staged" value="{staged.pk}"' in html
+
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {
+            "model": "viduq2-pro",
+            "shown_model": "viduq2-pro",
+            "prompt": "gulls over the pier",
+            "duration": "10",
+            "resolution": "1080p",
+            "audio": "on",
+            "voice_id": "warm-voice",
+            "seed": "4242",
+            "is_rec": "on",
+            "watermark": "on",
+            "wm_position": "2",
+            "payload": "mine",
+            "images_staged": str(staged.pk),
+        },
+    )
+    assert response.status_code == 302
+    again = Generation.objects.exclude(pk=earlier.pk).get()
+    assert again.params == params and again.author == bob
+    assert again.images.get().file.read() == original
+
+
+def test_vary_seed_sets_a_new_random_seed(client, alice, team):
+    earlier = make_generation(team, alice, params={"duration": 2, "resolution": "540p", "seed": 7})
+    client.force_login(alice)
+    seeds = set()
+    for _ in range(3):
+        html = client.get(
+            reverse("generate", args=["img2video"]), {"from": str(earlier.pk), "vary_seed": "1"}
+        ).content.decode()
+        seed = int(re.search(r'name="seed" value="(\d+)"', html)[1])
+        assert 1 <= seed <= 2**31 - 1
+        seeds.add(seed)
+    assert len(seeds - {7}) >= 2 and "new seed" in html
+
+
+def test_generate_again_is_only_for_the_teams_generations(client, alice, charlie, team):
+    earlier = make_generation(team, alice)
+    client.force_login(charlie)
+    url = reverse("generate", args=["img2video"])
+    assert client.get(url, {"from": str(earlier.pk)}).status_code == 404
+    assert client.get(url, {"from": "not-a-uuid"}).status_code == 404
+    assert not StagedImage.objects.exists()
+
+
+def test_generate_again_goes_to_the_generations_own_form(client, alice, team):
+    earlier = make_generation(team, alice)
+    client.force_login(alice)
+    response = client.get(reverse("generate", args=["start-end2video"]), {"from": str(earlier.pk)})
+    assert response.status_code == 302
+    assert response["Location"] == f"/generate/img2video/?from={earlier.pk}"
+
+
+def test_a_kept_image_stays_in_the_team_it_was_kept_in(client, alice, team):
+    other = Team.objects.create(name="Beta")
+    Membership.objects.create(user=alice, team=other, role=Membership.OWNER)
+    staged = staging.keep(team, alice, png(), image_tools.inspect(png()), "alpha.png")
+    client.force_login(alice)
+    session = client.session
+    session[SESSION_TEAM] = other.pk
+    session.save()
+    assert client.get(reverse("staged_image", args=[staged.pk])).status_code == 404
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images_staged": str(staged.pk)},
+    )
+    assert response.status_code == 422 and Generation.objects.count() == 0

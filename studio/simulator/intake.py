@@ -164,7 +164,8 @@ def inspect(where: str, data: bytes) -> tuple[str, tuple[int, int]]:
             with Image.open(io.BytesIO(data)) as image:
                 image.verify()  # must come straight after open
             with Image.open(io.BytesIO(data)) as image:
-                image_format = (image.format or "").lower()
+                image_format = catalog.CONTENT_FORMATS.get(image.format or "", "")
+                image_format = image_format or (image.format or "").lower()
                 width, height = image.size
                 orientation = image.getexif().get(EXIF_ORIENTATION, 1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -1,6 +1,15 @@
-"""The two generation forms: checked against the catalog, stored, then queued."""
+"""The two generation forms: checked against the catalog, stored, then queued.
+
+One view per form. A plain GET shows it (prefilled from `?from=<generation>` for
+"generate again"); an htmx GET aimed at `#options` answers only the options that depend
+on the model, and the estimate; a POST checks everything, keeps the uploaded images
+whatever else is wrong, and stores and queues the generation when all is well.
+"""
 
 from __future__ import annotations
+
+import secrets
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,12 +17,22 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
 
-from studio import catalog, jobs
-from studio.access import current_membership
-from studio.forms import GenerationForm
+from studio import budgets, catalog, jobs, staging
+from studio import images as image_tools
+from studio.access import current_membership, generation_for
+from studio.forms import MODEL_OPTIONS, OTHER_PARAMETERS, GenerationForm, raw_options
 from studio.models import Generation, InputImage, State
+
+# Fields besides the model options that a GET may prefill (`?prompt=...`).
+PREFILLED = OTHER_PARAMETERS
+# Stored generation parameters that prefill "generate again" (the prompt and the model
+# have fields of their own on Generation).
+REUSED = tuple(name for name in MODEL_OPTIONS + OTHER_PARAMETERS if name not in ("model", "prompt"))
 
 
 @login_required
@@ -23,32 +42,124 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     membership = current_membership(request)
     if not membership.can_generate:
         raise PermissionDenied("Viewers can see the history but not make videos.")
-    status = 200
+    whose = {"team": membership.team, "owner": request.user}
+    status, notice = 200, ""
     if request.method == "POST":
-        form = GenerationForm(endpoint, request.POST, request.FILES)
-        if form.is_valid():
-            generation = _create(form, membership, request.user)
-            url = reverse("generation", args=[generation.pk])
-            if request.htmx:
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = url
-                return response
-            return redirect(url)
-        status = 422
+        form = GenerationForm(endpoint, request.POST, request.FILES, **whose)
+        # Without htmx a changed model arrives with the old model's options: show the
+        # new model's before anything is spent.
+        refresh = "refresh" in request.POST or form.model_changed
+        if not refresh and form.is_valid():
+            try:
+                generation = _create(form, membership, request.user)
+            except budgets.OverBudget as exc:
+                form.add_error(None, str(exc))  # shown above the form, answered with 422
+            else:
+                staging.discard(form.kept.values())
+                url = reverse("generation", args=[generation.pk])
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = url
+                    return response
+                return redirect(url)
+        if refresh:
+            form.is_valid()  # reads and checks the uploads, so good ones can be kept
+            unread = [
+                f"{form[name].label}: {' '.join(form.errors[name])}"
+                for name in form.image_field_names()
+                if name in form.errors and name not in form.kept and form.files.get(name)
+            ]
+            form.keep_uploads()
+            form = GenerationForm(endpoint, initial=form.carried_over(), kept=form.kept, **whose)
+            notice = (
+                f"These are the options for {form.settled['model']}: check them, then press "
+                "Generate video. " + " ".join(unread)
+            ).strip()
+        else:
+            form.keep_uploads()
+            status = 422
     else:
-        form = GenerationForm(endpoint)
-    return render(
-        request,
-        "generations/new.html",
-        {
-            "form": form,
-            "endpoint": endpoint,
-            "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
-            "models": catalog.models_for(endpoint),
-            "team": membership.team,
-        },
-        status=status,
-    )
+        if request.GET.get("from"):
+            prefill = _from_generation(request, endpoint)
+            if isinstance(prefill, HttpResponse):
+                return prefill
+            initial, kept, notice = prefill
+        else:
+            initial = {**raw_options(endpoint, request.GET)}
+            initial.update({k: request.GET[k] for k in PREFILLED if k in request.GET})
+            kept = {}
+        form = GenerationForm(endpoint, initial=initial, kept=kept, **whose)
+        if request.htmx and request.htmx.target == "options":
+            return _options(request, form, endpoint)
+    context = _context(form, endpoint)
+    context.update(team=membership.team, membership=membership, notice=notice)
+    response = render(request, "generations/new.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _context(form: GenerationForm, endpoint: str) -> dict:
+    return {
+        "form": form,
+        "endpoint": endpoint,
+        "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
+        "models": catalog.models_for(endpoint),
+        "estimate": form.estimate(),
+        "limits": catalog.LIMITS,
+        "price_source": catalog.PRICE_SOURCE,
+        "documents": catalog.DOCUMENTS,
+    }
+
+
+def _options(request: HttpRequest, form: GenerationForm, endpoint: str) -> HttpResponse:
+    """The options region for the chosen model, and the estimate beside the button."""
+    context = _context(form, endpoint)
+    html = render_to_string("generations/new.html#options", context, request)
+    html += render_to_string("generations/new.html#estimate", {**context, "oob": True}, request)
+    response = HttpResponse(html)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _from_generation(request: HttpRequest, endpoint: str):
+    """Initial values, kept images and a notice for "generate again" (`?from=<uuid>`)."""
+    try:
+        generation_id = uuid.UUID(request.GET["from"])
+    except ValueError:
+        raise Http404 from None
+    generation, membership = generation_for(request, generation_id)
+    if generation.kind != endpoint:
+        return redirect(reverse("generate", args=[generation.kind]) + "?" + request.GET.urlencode())
+    params = generation.params
+    initial = {name: params.get(name) for name in REUSED if name in params}
+    initial.update(model=generation.model, prompt=generation.prompt)
+    notice = "Generating again: the images, prompt and options are those of the earlier video."
+    if request.GET.get("vary_seed"):
+        initial["seed"] = secrets.randbelow(catalog.SEED_MAX) + 1
+        notice = "Generating again with a new seed: everything else is as before."
+    staged = staging.from_generation(generation, membership.team, request.user)
+    fields = catalog.endpoint_rules(endpoint).image_fields
+    kept = dict(zip(fields, staged, strict=False))
+    if None in staged or len(staged) < len(fields):
+        notice += " Some of its images are gone: upload them again."
+    return initial, kept, notice
+
+
+@require_GET
+@login_required
+def staged_image(request: HttpRequest, staged_id) -> HttpResponse:
+    """A thumbnail of an image kept for the form, for its owner only."""
+    membership = current_membership(request)
+    staged = staging.find(membership.team, request.user, staged_id)
+    if staged is None:
+        raise Http404
+    try:
+        data = staging.read(staged)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = HttpResponse(image_tools.thumbnail(data), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _create(form: GenerationForm, membership, user) -> Generation:
@@ -70,6 +181,7 @@ def _create(form: GenerationForm, membership, user) -> Generation:
                 is_rec=params.get("is_rec", False),
             ),
         )
+        budgets.enforce(generation)  # locks the team row; raises OverBudget
         for position, name in enumerate(form.image_field_names()):
             info = form.image_infos[name]
             image = InputImage(
@@ -79,7 +191,7 @@ def _create(form: GenerationForm, membership, user) -> Generation:
                 width=info.width,
                 height=info.height,
                 size=info.size,
-                original_name=form.cleaned_data[name].name[:255],
+                original_name=form.image_names.get(name, "")[:255],
             )
             image.file.save(
                 f"{position}.{info.format}", ContentFile(form.image_bytes[name]), save=False

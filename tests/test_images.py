@@ -1,0 +1,326 @@
+"""Input images: checked by content the way Vidu checks them, and sent so the request
+always fits Vidu's 20 MB body, with real big images, real HTTP to the simulator, and
+the signed links Vidu fetches our copies through."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import struct
+import zlib
+
+import httpx
+import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from studio import catalog, input_links, jobs
+from studio import images as image_tools
+from studio.models import Generation, InputImage
+from studio.simulator import Simulator
+from tests.conftest import png
+
+KEY = "images-key"
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def noise(width: int, height: int) -> Image.Image:
+    """Random pixels: the worst case for every encoder."""
+    return Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+
+
+def jpeg_turned(width: int, height: int, orientation: int = 6) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(Image.new("RGB", (width, height), (0, 120, 0)), "JPEG", exif=exif)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that claims a huge canvas: a decompression bomb's calling card."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def decoded(uri: str) -> Image.Image:
+    header, _, data = uri.partition(",")
+    assert header.startswith("data:image/") and header.endswith(";base64")
+    return Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+# what Vidu takes
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (png(320, 180), "png"),
+        (png(320, 180, fmt="JPEG"), "jpeg"),
+        (png(320, 180, fmt="WEBP"), "webp"),
+        # A phone photo with a depth map opens as MPO: its first picture is a plain JPEG.
+        (encode(noise(64, 48), "MPO", save_all=True, append_images=[noise(64, 48)]), "jpeg"),
+    ],
+)
+def test_it_reads_the_format_from_the_content(data, kind):
+    info = image_tools.inspect(data)
+    assert info.format == kind and info.size == len(data)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (png(320, 180, fmt="GIF"), "This file is a GIF image; Vidu takes PNG, JPEG or WebP."),
+        (png(320, 180, fmt="BMP"), "This file is a BMP image"),
+        (b"GIF89a, or so it says", "This file is not an image; Vidu takes PNG, JPEG or WebP."),
+        (png(320, 180)[:400], "damaged or cut short"),
+        (encode(noise(320, 180), "JPEG")[:3000], "damaged or cut short"),
+        (
+            encode(noise(64, 48), "PNG", save_all=True, append_images=[noise(64, 48)]),
+            "This image is animated; Vidu needs a still image.",
+        ),
+        (
+            encode(noise(64, 48), "WEBP", save_all=True, append_images=[noise(64, 48)]),
+            "animated",
+        ),
+        (png(500, 100), "This image is 5:1; Vidu needs an aspect ratio between 1:4 and 4:1."),
+        (png(100, 400), "not exactly 1:4"),
+        (png_header_only(100_000, 100_000), "too many pixels"),
+        (png_header_only(10_000, 8_500), "the studio takes up to 80 megapixels"),
+        (b"\0" * (50_000_001), "This image is just over 50 MB; Vidu takes images up to 50 MB."),
+    ],
+)
+def test_it_refuses_what_vidu_would_refuse_with_a_reason(data, message):
+    with pytest.raises(image_tools.ImageProblem) as problem:
+        image_tools.inspect(data)
+    assert message in str(problem.value)
+
+
+def test_it_measures_the_image_the_way_it_is_shown():
+    # 300 wide, 100 high, shown turned a quarter: 100 wide, 300 high.
+    info = image_tools.inspect(jpeg_turned(300, 100))
+    assert (info.width, info.height) == (100, 300)
+    # Stored 100:500 is fine; shown turned it is 5:1 and refused.
+    with pytest.raises(image_tools.ImageProblem, match="This image is 5:1"):
+        image_tools.inspect(jpeg_turned(100, 500))
+
+
+def test_a_thumbnail_is_small_and_upright():
+    thumb = Image.open(io.BytesIO(image_tools.thumbnail(jpeg_turned(1200, 600))))
+    assert thumb.format == "JPEG" and thumb.size == (240, 480)
+
+
+# the 20 MB request body
+
+
+@pytest.fixture(scope="module")
+def big_png():
+    """About 26 MB of incompressible PNG (35 MB as base64), 3:2."""
+    data = encode(noise(3600, 2400), "PNG", compress_level=1)
+    assert 20_000_000 < len(data) < catalog.IMAGE_MAX_BYTES
+    return data
+
+
+def body_size(uris: list[str], reserve: int) -> int:
+    return reserve + sum(len(u) + 3 for u in uris)
+
+
+def test_small_images_go_as_they_are():
+    small = [(png(320, 180), "png"), (png(320, 180, fmt="JPEG"), "jpeg")]
+    uris = image_tools.request_images(small)
+    assert [u.split(",")[0] for u in uris] == ["data:image/png;base64", "data:image/jpeg;base64"]
+    assert [base64.b64decode(u.split(",")[1]) for u in uris] == [d for d, _ in small]
+
+
+def test_a_big_image_is_re_encoded_until_the_request_fits(big_png):
+    reserve = 1_100_000  # a payload of a megabyte besides
+    [uri] = image_tools.request_images([(big_png, "png")], reserve=reserve)
+    assert body_size([uri], reserve) <= catalog.REQUEST_BODY_MAX_BYTES
+    picture = decoded(uri)
+    assert picture.format == "JPEG"
+    assert picture.size[0] / picture.size[1] == pytest.approx(1.5, abs=0.01)
+    assert image_tools.inspect(base64.b64decode(uri.split(",")[1])).format == "jpeg"
+
+
+def test_two_big_frames_share_the_body_and_a_small_one_keeps_its_bytes(big_png):
+    small = png(360, 240)
+    uris = image_tools.request_images([(big_png, "png"), (big_png, "png"), (small, "png")])
+    assert body_size(uris, 64 * 1024) <= catalog.REQUEST_BODY_MAX_BYTES
+    assert base64.b64decode(uris[2].split(",")[1]) == small
+    assert all(decoded(u).format == "JPEG" for u in uris[:2])
+
+
+def test_a_big_image_goes_as_its_link_when_vidu_can_fetch_it(big_png):
+    small = png(360, 240)
+    link = "https://studio.example/inputs/token/frame-0.png"
+    uris = image_tools.request_images([(big_png, "png"), (small, "png")], urls=[link, "unused"])
+    assert uris[0] == link
+    assert base64.b64decode(uris[1].split(",")[1]) == small
+
+
+def test_downscaling_goes_as_far_as_the_budget_needs(big_png):
+    out = image_tools.shrink(big_png, 300_000)
+    assert len(image_tools.data_uri(out, "jpeg")) + 3 <= 300_000
+    picture = Image.open(io.BytesIO(out))
+    assert picture.size[0] < 3600 and picture.size[0] / picture.size[1] == pytest.approx(1.5, 0.01)
+
+
+def test_a_re_encoded_image_is_upright_and_transparency_is_flattened():
+    turned = Image.open(io.BytesIO(image_tools.shrink(jpeg_turned(1200, 600), 10_000_000)))
+    assert turned.size == (600, 1200)
+    clear = Image.new("RGBA", (64, 48), (255, 255, 255, 0))
+    flat = Image.open(io.BytesIO(image_tools.shrink(encode(clear, "PNG"), 10_000_000)))
+    assert flat.mode == "RGB" and max(flat.getpixel((10, 10))) < 8  # black, as Vidu-sim shows
+
+
+def test_the_body_size_counts_escaped_text_at_its_worst():
+    assert image_tools.json_size({"prompt": "é"}) == len('{"prompt":"\\u00e9"}')
+    assert image_tools.json_size({"prompt": "é"}) > len('{"prompt":"é"}'.encode())
+
+
+# build_request with real big images, against the simulator
+
+
+def stored_generation(team, author, images: list[bytes], **fields) -> Generation:
+    kind = "img2video" if len(images) == 1 else "start-end2video"
+    generation = Generation.objects.create(
+        team=team,
+        author=author,
+        kind=kind,
+        model="viduq2-turbo",
+        prompt=fields.pop("prompt", "waves"),
+        params={"duration": 1, "resolution": "540p", **fields},
+        estimated_credits=1,
+    )
+    for position, data in enumerate(images):
+        info = image_tools.inspect(data)
+        image = InputImage(
+            generation=generation,
+            position=position,
+            format=info.format,
+            width=info.width,
+            height=info.height,
+            size=info.size,
+        )
+        image.file.save(f"{position}.{info.format}", ContentFile(data), save=False)
+        image.save()
+    return generation
+
+
+def sent_size(request) -> int:
+    """The body exactly as the client sends it (httpx: compact, UTF-8)."""
+    return len(json.dumps(request.body(), ensure_ascii=False, separators=(",", ":")).encode())
+
+
+@pytest.fixture
+def simulator():
+    with Simulator(port=0, api_key=KEY, seconds=60, fps=1) as sim:
+        yield sim
+
+
+def post(simulator, request, kind="img2video") -> httpx.Response:
+    return httpx.post(
+        f"{simulator.base_url}/ent/v2/{kind}",
+        json=request.body(),
+        headers={"Authorization": f"Token {KEY}"},
+        timeout=60,
+    )
+
+
+@pytest.mark.django_db
+def test_a_request_with_big_frames_and_a_long_payload_fits_and_is_accepted(
+    simulator, team, alice, media_root, settings, big_png
+):
+    settings.STUDIO_PUBLIC_URL = ""
+    # Every character of this payload becomes six bytes when escaped: the worst case.
+    generation = stored_generation(team, alice, [big_png, big_png], payload="\x01" * 100_000)
+    request = jobs.build_request(generation)
+    assert sent_size(request) <= catalog.REQUEST_BODY_MAX_BYTES
+    answer = post(simulator, request, "start-end2video")
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json()["payload"] == jobs.provider_payload(generation)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_public_url_a_big_frame_goes_as_a_signed_link_vidu_fetches(
+    simulator, live_server, team, alice, media_root, settings, big_png
+):
+    settings.STUDIO_PUBLIC_URL = live_server.url
+    generation = stored_generation(team, alice, [big_png])
+    request = jobs.build_request(generation)
+    [link] = request.images
+    assert link.startswith(f"{live_server.url}/inputs/") and link.endswith("/frame-0.png")
+    assert httpx.get(link).content == big_png  # no login needed
+    answer = post(simulator, request)
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json()["images"] == [link]  # the simulator fetched it itself
+
+
+@pytest.mark.django_db
+def test_a_small_frame_stays_a_data_uri_even_with_a_public_url(
+    simulator, team, alice, media_root, settings
+):
+    settings.STUDIO_PUBLIC_URL = "https://studio.example"
+    request = jobs.build_request(stored_generation(team, alice, [png(320, 180)]))
+    assert request.images[0].startswith("data:image/png;base64,")
+    assert post(simulator, request).status_code == 200
+
+
+# signed links
+
+
+@pytest.mark.django_db
+def test_a_signed_link_serves_its_image_without_login(client, team, alice, media_root, settings):
+    settings.STUDIO_PUBLIC_URL = "https://studio.example"
+    generation = stored_generation(team, alice, [png(320, 180), png(330, 180)])
+    first, second = generation.images.all()
+    path = input_links.url_for(first).removeprefix("https://studio.example")
+    answer = client.get(path)
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/png"
+    assert b"".join(answer.streaming_content) == first.file.open("rb").read()
+    # The token names one image: another image's path with it finds nothing else.
+    token = input_links.token_for(first)
+    assert input_links.image_for(token) == first and input_links.image_for(token) != second
+
+
+@pytest.mark.django_db
+def test_it_refuses_altered_and_expired_links(client, team, alice, media_root, monkeypatch):
+    generation = stored_generation(team, alice, [png(320, 180)])
+    image = generation.images.get()
+    token = input_links.token_for(image)
+    altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.get(f"/inputs/{altered}/frame-0.png").status_code == 404
+    forged = signing.dumps({"i": image.pk, "g": str(generation.pk)}, salt="another-salt")
+    assert client.get(f"/inputs/{forged}/frame-0.png").status_code == 404
+    assert client.get(f"/inputs/{token}/frame-0.png").status_code == 200
+    later = signing.time.time() + input_links.VALID_FOR.total_seconds() + 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    assert client.get(f"/inputs/{token}/frame-0.png").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_phone_photo_with_a_depth_map_is_sent_as_the_jpeg_it_is(
+    simulator, team, alice, media_root, settings
+):
+    settings.STUDIO_PUBLIC_URL = ""
+    mpo = encode(noise(64, 48), "MPO", save_all=True, append_images=[noise(64, 48)])
+    request = jobs.build_request(stored_generation(team, alice, [mpo]))
+    assert request.images[0].startswith("data:image/jpeg;base64,")
+    assert post(simulator, request).status_code == 200
