@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
 MAX_CLAIMS = 4  # after this many claims that all failed to reach Vidu, give up
-FETCH_ATTEMPTS = 4  # per copy job; a failed copy can be retried from the page
+FETCH_ATTEMPTS = 4  # per copy job; the reconciler and the page's button retry later
+RESULTS_KEPT_BY_VIDU = timedelta(hours=24)  # result URLs stay valid this long
 
 
 def backoff(attempt: int, cap: float = 30.0) -> float:
@@ -89,19 +90,30 @@ def generation_id_from_payload(payload: str) -> str | None:
 
 
 def build_request(generation: Generation) -> schemas.CreateRequest:
+    from studio import input_links  # (issue 3 owns only this body; hoist at will)
+
     params = {k: v for k, v in generation.params.items() if k != "payload"}
+    stored = list(generation.images.all())
     pictures = []
-    for image in generation.images.all():
+    for image in stored:
         with image.file.open("rb") as fh:
             pictures.append((fh.read(), image.format))
-    return schemas.CreateRequest(
+    request = schemas.CreateRequest(
         model=generation.model,
-        images=image_tools.request_images(pictures),
+        images=[""] * len(pictures),
         prompt=generation.prompt or None,
         payload=provider_payload(generation),
         callback_url=callback_url(),
         **params,
     )
+    # The rest of the body (a payload may be a megabyte) is measured as it will be sent;
+    # the images get what is left of the 20 MB: as data URIs, as signed links to our
+    # own copies when Vidu can reach us, or re-encoded until they fit.
+    reserve = image_tools.json_size(request.body()) + 1024
+    images = image_tools.request_images(
+        pictures, reserve=reserve, urls=[input_links.url_for(image) for image in stored]
+    )
+    return request.model_copy(update={"images": images})
 
 
 def submit(generation_id: str) -> str:
@@ -154,7 +166,7 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
                         since=generation.created_at - timedelta(minutes=5),
                     )
                     if found is not None:
-                        _accepted(generation, found.id, found.state, found.credits, "recovered")
+                        _recovered(generation, found)
                         return "recovered"
                 answer = client.create(generation.kind, request)
             except Refused as exc:
@@ -174,7 +186,7 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
                 if attempt < SEND_ATTEMPTS:
                     time.sleep(backoff(attempt))
                 continue
-            _accepted(generation, answer.task_id, answer.state, answer.credits, "accepted")
+            _accepted(generation, answer.task_id, answer.credits, "accepted")
             return "submitted"
     # Still unknown: leave the claim; the reconciler looks for the payload and retries.
     Generation.objects.filter(pk=generation.pk, state=State.SUBMITTING).update(
@@ -183,9 +195,9 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
     return "retry later"
 
 
-def _accepted(generation: Generation, task_id: str, state: str, credits, how: str) -> None:
+def _accepted(generation: Generation, task_id: str, credits, how: str) -> None:
+    """Record that Vidu has the task: its id, what it charges, and when to ask next."""
     now = timezone.now()
-    new_state = PROVIDER_STATES.get(state, State.CREATED)
     fields = dict(
         provider_task_id=task_id,
         error_reason="",
@@ -194,11 +206,26 @@ def _accepted(generation: Generation, task_id: str, state: str, credits, how: st
     )
     if credits is not None:
         fields["credits"] = credits
-    if not generation.advance(new_state, "submit", f"task {task_id} {how}", **fields):
+    if not generation.advance(State.CREATED, "submit", f"task {task_id} {how}", **fields):
         # A callback raced ahead and moved the state; the task id must still be kept.
         Generation.objects.filter(pk=generation.pk, provider_task_id="").update(
             provider_task_id=task_id
         )
+
+
+def _recovered(generation: Generation, found: schemas.ListedTask) -> None:
+    """Adopt a task found in Vidu's list; it may have moved on (or ended) since."""
+    _accepted(generation, found.id, found.credits, "recovered from the task list")
+    if found.state != "created":
+        task = schemas.TaskResponse(
+            id=found.id,
+            state=found.state,
+            err_code=found.err_code,
+            credits=found.credits,
+            payload=found.payload,
+            creations=found.creations,
+        )
+        apply_task(generation, task, "poll")
 
 
 def _give_up(generation: Generation) -> None:
@@ -212,7 +239,7 @@ def _give_up(generation: Generation) -> None:
             log.info("give up %s: cannot check the task list yet: %s", generation.pk, exc)
             return  # the next reconcile asks again
     if found is not None:
-        _accepted(generation, found.id, found.state, found.credits, "recovered")
+        _recovered(generation, found)
         return
     generation.advance(
         State.FAILED,
@@ -338,6 +365,20 @@ def reconcile() -> dict:
     ).values_list("pk", flat=True)[:50]:
         async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
         counts["fetches"] += 1
+
+    # Copies that failed: try again now and then while Vidu still keeps the files.
+    retry_before = now - timedelta(seconds=settings.STUDIO_RESULT_RETRY_SECONDS)
+    for gid in Generation.objects.filter(
+        state=State.SUCCESS,
+        result_status=ResultStatus.UNAVAILABLE,
+        updated_at__lt=retry_before,
+        finished_at__gt=now - RESULTS_KEPT_BY_VIDU,
+    ).values_list("pk", flat=True)[:50]:
+        if Generation.objects.filter(pk=gid, result_status=ResultStatus.UNAVAILABLE).update(
+            result_status=ResultStatus.NONE, updated_at=now
+        ):
+            async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
+            counts["fetches"] += 1
     return counts
 
 
@@ -407,7 +448,8 @@ def fetch_result(generation_id: str) -> str:
             return "stored"
     Generation.objects.filter(pk=generation.pk).update(
         result_status=ResultStatus.UNAVAILABLE,
-        error_message=f"The video could not be copied from Vidu: {problem}",
+        error_message=f"The video could not be copied from Vidu ({problem}). The studio "
+        "tries again every few minutes while Vidu keeps it (24 hours); you can also retry now.",
         updated_at=timezone.now(),
     )
     return "unavailable"
@@ -429,15 +471,21 @@ def _store_creation(generation: Generation, creation: schemas.CreationOut, http)
                 record.cover_size = _download(http, creation.cover_url, cover)
                 cover.seek(0)
                 record.cover.save("cover.jpg", File(cover), save=False)
+        if creation.watermarked_url and generation.params.get("watermark"):
+            with tempfile.NamedTemporaryFile(suffix=".mp4") as marked:
+                _download(http, creation.watermarked_url, marked)
+                probe_video(marked.name)
+                marked.seek(0)
+                record.watermarked.save("video-watermarked.mp4", File(marked), save=False)
         try:
             with transaction.atomic():
                 record.save()
         except IntegrityError:
             # Another worker stored the same creation first (a copy job recovered from
             # a worker that only looked dead): keep theirs.
-            record.video.delete(save=False)
-            if record.cover:
-                record.cover.delete(save=False)
+            for stored in (record.video, record.cover, record.watermarked):
+                if stored:
+                    stored.delete(save=False)
 
 
 class CannotCancel(Exception):

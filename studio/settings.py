@@ -189,6 +189,8 @@ STUDIO_PUBLIC_URL = os.environ.get("STUDIO_PUBLIC_URL", "").rstrip("/")
 STUDIO_QUIET_SECONDS = envint("STUDIO_QUIET_SECONDS", "60")
 # A claim older than this (the worker died mid-submit) is recovered by the reconciler.
 STUDIO_CLAIM_TIMEOUT = envint("STUDIO_CLAIM_TIMEOUT", "120")
+# A copy of a finished video that failed is tried again after this long (for 24 hours).
+STUDIO_RESULT_RETRY_SECONDS = envint("STUDIO_RESULT_RETRY_SECONDS", "300")
 # First retry waits up to this many seconds, doubling each time (with full jitter).
 STUDIO_BACKOFF_BASE = float(os.environ.get("STUDIO_BACKOFF_BASE", "1.0"))
 

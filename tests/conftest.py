@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -149,9 +150,12 @@ class Process:
         raise AssertionError(f"{self.name} never printed {pattern!r}:\n{self.output()[-3000:]}")
 
     def kill(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(10)
+        """SIGKILL the process and everything it forked (a qcluster's workers too)."""
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait(10)
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -159,8 +163,8 @@ class Process:
             try:
                 self.popen.wait(15)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+                pass
+        self.kill()  # whatever it left behind
         self.log.close()
 
 
@@ -263,3 +267,7 @@ def empty_redis_queue(settings):
         from django_q.brokers import get_broker
 
         get_broker().purge_queue()
+
+
+# The browser fixtures, for every test module that asks for them.
+from tests.browser import chromium, fresh, page, page_without_js  # noqa: E402, F401

@@ -2,64 +2,12 @@
 log in, upload a picture, write a prompt, pick a model, submit, watch the state move and
 the video play. Screenshots land in tests/screenshots/ to look at."""
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import PASSWORD, png, require
+from tests.browser import log_in, shot, wait_until_playing
+from tests.conftest import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        require(
-            f"{CHROMIUM} is missing (apt-get install chromium); `make test` installs it as root"
-        )
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes between steps are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/generations/")
 
 
 def test_a_user_makes_a_video_and_watches_it_play(
@@ -70,12 +18,12 @@ def test_a_user_makes_a_video_and_watches_it_play(
     picture = tmp_path / "harbour.png"
     picture.write_bytes(png(960, 540, (30, 90, 160)))
 
-    log_in(page, live_server.url, "alice")
+    log_in(page, live_server.url)
     page.click("text=Image to video")
     page.set_input_files("input[name=images]", str(picture))
     page.fill("textarea[name=prompt]", "Boats drift across the harbour at dawn")
     page.select_option("select[name=model]", "viduq2-turbo")
-    page.fill("input[name=duration]", "3")
+    page.select_option("select[name=duration]", "3")
     page.select_option("select[name=resolution]", "540p")
     shot(page, "form-filled")
     page.click("button[type=submit]")
@@ -91,13 +39,8 @@ def test_a_user_makes_a_video_and_watches_it_play(
     assert page.locator("[data-state=success] video").count() == 1, seen
     assert seen & {"queued", "submitting", "created", "queueing", "processing"}, seen
 
-    page.wait_for_function(
-        "() => { const v = document.querySelector('video');"
-        " return v && v.readyState >= 2 && v.duration > 2.9; }",
-        timeout=20000,
-    )
-    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
-    page.wait_for_function("() => document.querySelector('video').currentTime > 0.5", timeout=20000)
+    wait_until_playing(page)
+    assert page.evaluate("document.querySelector('video').duration") > 2.9
     shot(page, "generation-success")
     assert "Video ready" in page.inner_text(".steps")
 
@@ -111,7 +54,7 @@ def test_a_user_makes_a_video_and_watches_it_play(
 def test_a_mistake_is_explained_beside_the_field(page, live_server, alice, tmp_path):
     picture = tmp_path / "wide.png"
     picture.write_bytes(png(1000, 200))
-    log_in(page, live_server.url, "alice")
+    log_in(page, live_server.url)
     page.goto(f"{live_server.url}/generate/img2video/")
     page.set_input_files("input[name=images]", str(picture))
     page.fill("textarea[name=prompt]", "a prompt worth keeping")

@@ -78,7 +78,7 @@ def test_a_refusal_ends_failed_with_the_reason_in_plain_words(sim, team, alice):
     assert jobs.submit(str(g.pk)) == "refused"
     g.refresh_from_db()
     assert g.state == "failed" and g.error_reason == "FieldInvalid"
-    assert "Vidu said: viduq1 makes 5-second videos only." in g.error_message
+    assert "Vidu said: viduq1 makes 5-second videos only" in g.error_message
     assert tasks_for(sim, g) == []
 
 
@@ -278,3 +278,46 @@ def test_a_processing_task_cannot_be_cancelled(queued):
     queued.refresh_from_db()
     with pytest.raises(jobs.CannotCancel, match="already making"):
         jobs.cancel(queued)
+
+
+def test_the_reconciler_retries_a_failed_copy_while_vidu_keeps_it(
+    sim, queued, settings, django_capture_on_commit_callbacks
+):
+    finished(sim, queued, settings)
+    sim.faults.probabilities["query_error"] = 1.0
+    assert jobs.fetch_result(str(queued.pk)) == "unavailable"
+    sim.faults.probabilities["query_error"] = 0.0
+    drain_queue()
+    settings.STUDIO_RESULT_RETRY_SECONDS = 0
+    assert jobs.reconcile()["fetches"] == 1
+    assert drain_queue() == ["studio.jobs.fetch_result"]
+    assert jobs.fetch_result(str(queued.pk)) == "stored"
+
+
+def test_the_reconciler_stops_retrying_once_vidus_links_have_expired(sim, queued, settings):
+    Generation.objects.filter(pk=queued.pk).update(
+        state="success",
+        result_status="unavailable",
+        finished_at=timezone.now() - timedelta(hours=25),
+        updated_at=timezone.now() - timedelta(hours=1),
+    )
+    settings.STUDIO_RESULT_RETRY_SECONDS = 0
+    drain_queue()
+    assert jobs.reconcile()["fetches"] == 0
+    assert Generation.objects.get(pk=queued.pk).result_status == "unavailable"
+
+
+def test_it_keeps_the_watermarked_video_when_one_was_asked_for(sim, team, alice, settings):
+    g = make_generation(
+        team, alice, params={"duration": 2, "resolution": "540p", "watermark": True}
+    )
+    finished(sim, g, settings)
+    assert jobs.fetch_result(str(g.pk)) == "stored"
+    creation = g.creations.get()
+    assert creation.watermarked and creation.watermarked.size > 0
+
+
+def test_it_does_not_copy_a_watermarked_video_nobody_asked_for(sim, queued, settings):
+    finished(sim, queued, settings)
+    jobs.fetch_result(str(queued.pk))
+    assert not queued.creations.get().watermarked
