@@ -72,36 +72,35 @@ def ranged_file(
     return response
 
 
-@require_GET
-@login_required
-def video(request: HttpRequest, generation_id) -> HttpResponse:
-    generation, _ = generation_for(request, generation_id)
-    creation = generation.creations.first()
-    if creation is None:
-        raise Http404
-    return ranged_file(request, creation.video, "video/mp4", f"vidu-{generation.pk}.mp4")
-
-
-@require_GET
-@login_required
-def cover(request: HttpRequest, generation_id) -> HttpResponse:
-    generation, _ = generation_for(request, generation_id)
-    creation = generation.creations.first()
-    if creation is None:
-        raise Http404
-    return ranged_file(request, creation.cover, "image/jpeg", f"vidu-{generation.pk}.jpg")
-
-
-@require_GET
-@login_required
-def watermarked(request: HttpRequest, generation_id) -> HttpResponse:
+def _creation_file(
+    request: HttpRequest, generation_id, field: str, content_type: str, suffix: str
+) -> HttpResponse:
+    """One file of a generation's stored video, for people who may see the generation."""
     generation, _ = generation_for(request, generation_id)
     creation = generation.creations.first()
     if creation is None:
         raise Http404
     return ranged_file(
-        request, creation.watermarked, "video/mp4", f"vidu-{generation.pk}-watermarked.mp4"
+        request, getattr(creation, field), content_type, f"vidu-{generation.pk}{suffix}"
     )
+
+
+@require_GET
+@login_required
+def video(request: HttpRequest, generation_id) -> HttpResponse:
+    return _creation_file(request, generation_id, "video", "video/mp4", ".mp4")
+
+
+@require_GET
+@login_required
+def cover(request: HttpRequest, generation_id) -> HttpResponse:
+    return _creation_file(request, generation_id, "cover", "image/jpeg", ".jpg")
+
+
+@require_GET
+@login_required
+def watermarked(request: HttpRequest, generation_id) -> HttpResponse:
+    return _creation_file(request, generation_id, "watermarked", "video/mp4", "-watermarked.mp4")
 
 
 def _shared(response: HttpResponse) -> HttpResponse:
