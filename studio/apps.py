@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -15,6 +17,27 @@ def ensure_schedules(sender, **kwargs) -> None:
             "repeats": -1,
         },
     )
+
+
+@checks.register()
+def claim_outlasts_an_attempt(app_configs, **kwargs) -> list:
+    """A submit claim must outlast one attempt, or the reconciler could take over a
+    claim whose request is still on its way to Vidu, and send it again."""
+    from studio.jobs import SEND_ATTEMPTS
+
+    longest_wait = min(30.0, settings.STUDIO_BACKOFF_BASE * 2 ** (SEND_ATTEMPTS - 1))
+    attempt = 2 * settings.VIDU_TIMEOUT + longest_wait + 10  # a lookup, a create, a pause
+    if settings.STUDIO_CLAIM_TIMEOUT > attempt:
+        return []
+    return [
+        checks.Warning(
+            f"STUDIO_CLAIM_TIMEOUT ({settings.STUDIO_CLAIM_TIMEOUT} s) is not longer than one "
+            f"submit attempt can take (about {attempt:.0f} s with VIDU_TIMEOUT="
+            f"{settings.VIDU_TIMEOUT:g}).",
+            hint="Raise STUDIO_CLAIM_TIMEOUT or lower VIDU_TIMEOUT.",
+            id="studio.W001",
+        )
+    ]
 
 
 class StudioConfig(AppConfig):

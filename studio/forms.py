@@ -3,15 +3,18 @@ from the catalog, checked again here on the server whatever the page offered."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 
 from django import forms
 
 from studio import catalog, staging
 from studio import images as image_tools
+from studio.jobs import wrap_payload
 from studio.models import StagedImage
 
-# The studio wraps the user's payload with its generation id (jobs.provider_payload).
+# The studio wraps the user's payload with its generation id (jobs.wrap_payload): about
+# this many characters for a payload without quotes or backslashes.
 PAYLOAD_RESERVE = 100
 # The options that depend on the model: the region of the form that htmx swaps.
 MODEL_OPTIONS = catalog.MODEL_RULE_NAMES + ("is_rec",)
@@ -317,11 +320,15 @@ class GenerationForm(forms.Form):
                 if problem:
                     self.add_error("end_image", problem)
         payload = data.get("payload") or ""
-        if len(payload) > catalog.PAYLOAD_MAX_CHARS - PAYLOAD_RESERVE:
+        # Measured as it will be sent: wrapped with the studio's id (quotes and
+        # backslashes escaped), which must stay within Vidu's limit.
+        sent = len(wrap_payload(str(uuid.UUID(int=0)), payload))
+        if payload and sent > catalog.PAYLOAD_MAX_CHARS:
             self.add_error(
                 "payload",
-                f"The payload may be at most {catalog.PAYLOAD_MAX_CHARS - PAYLOAD_RESERVE:,} "
-                "characters (the studio adds its own id to it).",
+                f"The payload is {sent - catalog.PAYLOAD_MAX_CHARS:,} characters too long: "
+                f"Vidu takes {catalog.PAYLOAD_MAX_CHARS:,}, and the studio adds its own id "
+                "(quotes and backslashes count twice).",
             )
         self.params = checked.params
         return data

@@ -25,6 +25,7 @@ from django_q.tasks import async_task
 from pydantic import ValidationError
 
 from studio import images as image_tools
+from studio import staging
 from studio.models import (
     AT_PROVIDER,
     PROVIDER_STATES,
@@ -34,7 +35,14 @@ from studio.models import (
     State,
 )
 from studio.vidu import schemas
-from studio.vidu.client import OutcomeUnknown, Refused, Retryable, ViduClient, plain_reason
+from studio.vidu.client import (
+    OutcomeUnknown,
+    Refused,
+    Retryable,
+    ViduClient,
+    ViduError,
+    plain_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +61,18 @@ def backoff(attempt: int, cap: float = 30.0) -> float:
 def enqueue_submit(generation: Generation) -> None:
     """Submit after the transaction that stored the generation commits."""
     gid = str(generation.pk)
-    transaction.on_commit(lambda: async_task("studio.jobs.submit", gid, task_name=f"submit {gid}"))
+    # robust: the generation is stored either way; if the broker is down, the reconciler
+    # queues it again, and the user must not see an error for a video that is on its way.
+    transaction.on_commit(
+        lambda: async_task("studio.jobs.submit", gid, task_name=f"submit {gid}"), robust=True
+    )
 
 
 def enqueue_fetch(generation_id) -> None:
     gid = str(generation_id)
     transaction.on_commit(
-        lambda: async_task("studio.jobs.fetch_result", gid, task_name=f"fetch {gid}")
+        lambda: async_task("studio.jobs.fetch_result", gid, task_name=f"fetch {gid}"),
+        robust=True,
     )
 
 
@@ -74,10 +87,16 @@ def provider_payload(generation: Generation) -> str:
 
     It is how a lost submission is found again in Vidu's task list.
     """
-    user_payload = generation.params.get("payload", "")
+    return wrap_payload(str(generation.pk), generation.params.get("payload", ""))
+
+
+def wrap_payload(generation_id: str, user_payload: str) -> str:
     if not user_payload:
-        return str(generation.pk)
-    return json.dumps({"studio_generation": str(generation.pk), "payload": user_payload})
+        return generation_id
+    # ensure_ascii=False: Vidu counts characters, and escaping would multiply them.
+    return json.dumps(
+        {"studio_generation": generation_id, "payload": user_payload}, ensure_ascii=False
+    )
 
 
 def generation_id_from_payload(payload: str) -> str | None:
@@ -132,6 +151,35 @@ def submit(generation_id: str) -> str:
     return _send(generation, maybe_sent=False)
 
 
+def resume_submit(generation_id: str, claimed_at: str) -> str:
+    """Carry on a submission whose worker died, under the claim the reconciler took."""
+    generation = Generation.objects.filter(pk=generation_id, state=State.SUBMITTING).first()
+    if generation is None or generation.claimed_at.isoformat() != claimed_at:
+        return "not mine"
+    if generation.submit_attempts > MAX_CLAIMS:
+        _give_up(generation)
+        return "gave up"
+    return _send(generation, maybe_sent=True)
+
+
+def _renew_claim(generation: Generation) -> bool:
+    """Keep our claim alive before each attempt; False when it is no longer ours.
+
+    A callback may have attached the task meanwhile, or the reconciler may have taken
+    over a claim we held too long: either way, sending again could pay twice.
+    """
+    now = timezone.now()
+    renewed = Generation.objects.filter(
+        pk=generation.pk,
+        state=State.SUBMITTING,
+        provider_task_id="",
+        claimed_at=generation.claimed_at,
+    ).update(claimed_at=now)
+    if renewed:
+        generation.claimed_at = now
+    return bool(renewed)
+
+
 def _send(generation: Generation, *, maybe_sent: bool) -> str:
     """Send the create call, retrying what is safe to retry.
 
@@ -156,18 +204,31 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
             error_message=message,
         )
         return "failed"
-    last: Retryable | None = None
+    last: ViduError | None = None
     with ViduClient() as client:
         for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                if maybe_sent:
+            if attempt > 1:
+                time.sleep(backoff(attempt - 1))
+            if not _renew_claim(generation):
+                return "claim lost"
+            if maybe_sent:
+                try:
                     found = client.find_by_payload(
                         provider_payload(generation),
                         since=generation.created_at - timedelta(minutes=5),
                     )
-                    if found is not None:
-                        _recovered(generation, found)
-                        return "recovered"
+                except ViduError as exc:
+                    # Without the list we cannot know whether Vidu has the task: neither
+                    # send again nor call it failed. Keep the claim for the reconciler.
+                    last = exc
+                    log.info("submit %s: task list unavailable: %s", generation.pk, exc)
+                    if exc.retryable:
+                        continue
+                    break
+                if found is not None:
+                    _recovered(generation, found)
+                    return "recovered"
+            try:
                 answer = client.create(generation.kind, request)
             except Refused as exc:
                 generation.advance(
@@ -183,8 +244,6 @@ def _send(generation: Generation, *, maybe_sent: bool) -> str:
                 # A 5xx or a lost answer may still have created the task.
                 maybe_sent = maybe_sent or isinstance(exc, OutcomeUnknown) or exc.status >= 500
                 log.info("submit %s attempt %s: %s", generation.pk, attempt, exc)
-                if attempt < SEND_ATTEMPTS:
-                    time.sleep(backoff(attempt))
                 continue
             _accepted(generation, answer.task_id, answer.credits, "accepted")
             return "submitted"
@@ -297,23 +356,20 @@ def poll_interval(generation: Generation) -> timedelta:
 
 def reconcile() -> dict:
     """Scheduled: recover dead claims, poll quiet tasks, resume lost result copies."""
-    counts = {"recovered": 0, "requeued": 0, "polled": 0, "fetches": 0}
+    counts = {"recovered": 0, "requeued": 0, "polled": 0, "fetches": 0, "staged_removed": 0}
     now = timezone.now()
 
     stale = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
     for generation in Generation.objects.filter(state=State.SUBMITTING, claimed_at__lt=stale):
-        # Re-claim: only one reconciler wins each stale claim.
+        # Re-claim: only one reconciler wins each stale claim. The submission goes on in
+        # a job of its own, so a slow Vidu never holds up the polls below.
         won = Generation.objects.filter(
             pk=generation.pk, state=State.SUBMITTING, claimed_at=generation.claimed_at
         ).update(claimed_at=now, submit_attempts=F("submit_attempts") + 1)
-        if not won:
-            continue
-        generation.refresh_from_db()
-        if generation.submit_attempts > MAX_CLAIMS:
-            _give_up(generation)
-        else:
-            _send(generation, maybe_sent=True)
-        counts["recovered"] += 1
+        if won:
+            gid = str(generation.pk)
+            async_task("studio.jobs.resume_submit", gid, now.isoformat(), task_name=f"resume {gid}")
+            counts["recovered"] += 1
 
     # Submit jobs lost with a worker (a Redis broker has no acknowledgement): queue
     # them again. The claim in `submit` makes a second job for the same row harmless.
@@ -366,6 +422,9 @@ def reconcile() -> dict:
         async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
         counts["fetches"] += 1
 
+    # Images kept for forms nobody submitted, for every team (not only busy ones).
+    counts["staged_removed"] = staging.sweep()
+
     # Copies that failed: try again now and then while Vidu still keeps the files.
     retry_before = now - timedelta(seconds=settings.STUDIO_RESULT_RETRY_SECONDS)
     for gid in Generation.objects.filter(
@@ -417,6 +476,21 @@ def _download(http: httpx.Client, url: str, into) -> int:
     return size
 
 
+def _copy_problem(exc: Exception) -> str:
+    """What went wrong copying a video, in words for the page (no URLs, no internals)."""
+    if isinstance(exc, ViduError):
+        if exc.reason == "ResultExpired":
+            return "Vidu's link to the video had expired"
+        return exc.plain
+    if isinstance(exc, httpx.TimeoutException):
+        return "the download from Vidu timed out"
+    if isinstance(exc, httpx.HTTPError):
+        return "the download from Vidu failed"
+    if isinstance(exc, av.error.FFmpegError):
+        return "the file Vidu sent is not a playable video"
+    return str(exc)
+
+
 def fetch_result(generation_id: str) -> str:
     """Copy a finished generation's video and cover into our storage, and check them."""
     now = timezone.now()
@@ -426,9 +500,13 @@ def fetch_result(generation_id: str) -> str:
     if not claimed:
         return "not claimed"
     generation = Generation.objects.get(pk=generation_id)
+    ours = Generation.objects.filter(pk=generation.pk, result_status=ResultStatus.FETCHING)
     problem = ""
     with ViduClient() as client, httpx.Client(timeout=120, follow_redirects=True) as http:
         for attempt in range(1, FETCH_ATTEMPTS + 1):
+            # A heartbeat: the reconciler takes over copies whose worker went quiet.
+            if not ours.update(updated_at=timezone.now()):
+                return "taken over"
             try:
                 # Fresh URLs every attempt: the provider's expire after 24 hours.
                 task = client.query(generation.provider_task_id)
@@ -436,8 +514,8 @@ def fetch_result(generation_id: str) -> str:
                     raise ValueError("Vidu reported success but listed no video")
                 for creation in task.creations:
                     _store_creation(generation, creation, http)
-            except (Retryable, Refused, httpx.HTTPError, ValueError, av.error.FFmpegError) as exc:
-                problem = str(exc)
+            except (ViduError, httpx.HTTPError, ValueError, av.error.FFmpegError) as exc:
+                problem = _copy_problem(exc)
                 log.info("fetch %s attempt %s: %s", generation.pk, attempt, exc)
                 if attempt < FETCH_ATTEMPTS:
                     time.sleep(backoff(attempt))
@@ -446,9 +524,10 @@ def fetch_result(generation_id: str) -> str:
                 result_status=ResultStatus.STORED, updated_at=timezone.now()
             )
             return "stored"
-    Generation.objects.filter(pk=generation.pk).update(
+    # Only over our own claim: a copy that another worker stored meanwhile stays stored.
+    ours.update(
         result_status=ResultStatus.UNAVAILABLE,
-        error_message=f"The video could not be copied from Vidu ({problem}). The studio "
+        error_message=f"The video could not be copied from Vidu: {problem}. The studio "
         "tries again every few minutes while Vidu keeps it (24 hours); you can also retry now.",
         updated_at=timezone.now(),
     )

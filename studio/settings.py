@@ -6,6 +6,8 @@ variables scale it out.
 """
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -29,8 +31,32 @@ def envsecret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def local_secret_key(data_dir: Path) -> str:
+    """A random key made on first start and kept in the data directory (mode 600).
+
+    Without SECRET_KEY set, sessions and signed input links must still not be signed
+    with a key anyone can read in this file.
+    """
+    path = data_dir / "secret_key"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass  # made on an earlier start, or by the process starting beside this one
+    except OSError:  # a read-only data directory: sessions end with the process
+        return secrets.token_urlsafe(50)
+    for _ in range(50):  # the other process may still be writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it, or set SECRET_KEY")
+
+
 DEBUG = envbool("DEBUG", "False")
-SECRET_KEY = envsecret("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", BASE_DIR / "var"))
+SECRET_KEY = envsecret("SECRET_KEY") or local_secret_key(DATA_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -79,7 +105,6 @@ TEMPLATES = [
     },
 ]
 
-DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}

@@ -80,8 +80,11 @@ def discard(staged_images: Iterable[StagedImage | None]) -> None:
         staged.delete()
 
 
-def sweep(team: Team) -> int:
-    """Forget this team's images staged longer ago than KEEP_FOR."""
-    old = list(StagedImage.objects.filter(team=team, created_at__lt=timezone.now() - KEEP_FOR))
+def sweep(team: Team | None = None) -> int:
+    """Forget images staged longer ago than KEEP_FOR: this team's, or everyone's."""
+    old = StagedImage.objects.filter(created_at__lt=timezone.now() - KEEP_FOR)
+    if team is not None:
+        old = old.filter(team=team)
+    old = list(old[:500])
     discard(old)
     return len(old)

@@ -260,6 +260,21 @@ def drain_queue() -> list[str]:
             broker.acknowledge(ack_id)
 
 
+def run_queued_jobs() -> list:
+    """Run, here and now, every job on the queue (what a worker would do next)."""
+    from django.utils.module_loading import import_string
+    from django_q.brokers import get_broker
+    from django_q.signing import SignedPackage
+
+    broker, results = get_broker(), []
+    while messages := broker.dequeue():
+        for ack_id, payload in messages:
+            task = SignedPackage.loads(payload)
+            broker.acknowledge(ack_id)
+            results.append(import_string(task["func"])(*task["args"], **task["kwargs"]))
+    return results
+
+
 @pytest.fixture(autouse=True)
 def empty_redis_queue(settings):
     """Redis outlives a test's database: start every test with no jobs queued."""

@@ -136,3 +136,29 @@ def test_the_state_stays_when_the_body_is_garbage(client, submitted):
     response = client.post(path, "{not json", content_type="application/json", headers=headers)
     assert response.status_code == 400
     assert Generation.objects.get(pk=submitted.pk).state == "created"
+
+
+def test_a_non_ascii_signature_is_refused_not_a_crash(client, submitted):
+    path = reverse("vidu_callback")
+    headers = signatures.sign_headers(KEY, "http://testserver" + path)
+    headers["X-HMAC-SIGNATURE"] = "é"
+    response = client.post(
+        path,
+        json.dumps(body("900001", "success")),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 401
+
+
+def test_it_checks_the_path_vidu_signed_behind_a_proxy(client, submitted, settings):
+    # The studio is public at https://example.com/studio/; the proxy strips /studio.
+    settings.STUDIO_PUBLIC_URL = "https://example.com/studio"
+    headers = signatures.sign_headers(KEY, "https://example.com/studio/vidu/callback/")
+    response = client.post(
+        reverse("vidu_callback"),
+        json.dumps(body("900001", "processing")),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 200

@@ -42,7 +42,7 @@ WORKER_ENV = {
     "VIDU_TIMEOUT": "1",
     "STUDIO_BACKOFF_BASE": "0.05",
     "STUDIO_QUIET_SECONDS": "3",
-    "STUDIO_CLAIM_TIMEOUT": "5",
+    "STUDIO_CLAIM_TIMEOUT": "15",  # above one attempt (studio.W001)
     "Q_WORKERS": "3",
 }
 
@@ -84,7 +84,7 @@ def run_under_faults(
     settings.VIDU_TIMEOUT = 1
     settings.STUDIO_BACKOFF_BASE = 0.05
     settings.STUDIO_QUIET_SECONDS = 3
-    settings.STUDIO_CLAIM_TIMEOUT = 5
+    settings.STUDIO_CLAIM_TIMEOUT = 15
 
     def worker():
         return start_worker(simulator, public_url=live_server.url, **WORKER_ENV)

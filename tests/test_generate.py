@@ -592,3 +592,40 @@ def test_a_kept_image_stays_in_the_team_it_was_kept_in(client, alice, team):
         {"model": "viduq2-turbo", "images_staged": str(staged.pk)},
     )
     assert response.status_code == 422 and Generation.objects.count() == 0
+
+
+def test_a_payload_is_measured_as_it_will_be_sent(client, alice):
+    from studio import catalog
+
+    client.force_login(alice)
+    # Quotes are escaped when the studio wraps the payload: this one doubles in size.
+    quoted = '"' * (catalog.PAYLOAD_MAX_CHARS // 2 + 10)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "payload": quoted, "images": upload()},
+    )
+    assert response.status_code == 422
+    assert "characters too long" in response.content.decode()
+    plain = "x" * (catalog.PAYLOAD_MAX_CHARS - 100)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "payload": plain, "images": upload()},
+    )
+    assert response.status_code == 302
+
+
+def test_a_broker_failure_does_not_lose_the_generation_or_show_an_error(
+    client, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    # A broker that is down: nothing real can be made to fail this way on demand.
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr("studio.jobs.async_task", broker_down)
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("generate", args=["img2video"]), {"model": "viduq2-turbo", "images": upload()}
+        )
+    assert response.status_code == 302
+    assert Generation.objects.get().state == "queued"  # the reconciler queues it again

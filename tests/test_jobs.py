@@ -9,7 +9,7 @@ from django.utils import timezone
 from studio import jobs
 from studio.models import Generation
 from studio.simulator import Simulator
-from tests.conftest import drain_queue
+from tests.conftest import drain_queue, run_queued_jobs
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -121,7 +121,9 @@ def test_the_reconciler_adopts_a_task_sent_by_a_worker_that_died(sim, queued):
     with ViduClient() as client:
         created = client.create("img2video", request)
     dead_claim(queued)
+    drain_queue()
     assert jobs.reconcile()["recovered"] == 1
+    assert run_queued_jobs() == ["recovered"]
     queued.refresh_from_db()
     assert queued.provider_task_id == created.task_id
     assert len(tasks_for(sim, queued)) == 1
@@ -129,7 +131,9 @@ def test_the_reconciler_adopts_a_task_sent_by_a_worker_that_died(sim, queued):
 
 def test_the_reconciler_sends_what_a_dead_worker_never_sent(sim, queued):
     dead_claim(queued)
+    drain_queue()
     jobs.reconcile()
+    assert run_queued_jobs() == ["submitted"]
     queued.refresh_from_db()
     assert queued.state in ("created", "queueing", "processing", "success")
     assert len(tasks_for(sim, queued)) == 1
@@ -145,7 +149,9 @@ def test_it_gives_up_only_when_the_task_list_confirms_no_task(sim, queued):
     sim.faults.probabilities["submit_error"] = 1.0
     dead_claim(queued)
     Generation.objects.filter(pk=queued.pk).update(submit_attempts=jobs.MAX_CLAIMS)
+    drain_queue()
     jobs.reconcile()
+    assert run_queued_jobs() == ["gave up"]
     queued.refresh_from_db()
     assert queued.state == "failed" and "nothing was charged" in queued.error_message
 
@@ -157,7 +163,9 @@ def test_it_does_not_give_up_on_a_task_vidu_has(sim, queued):
         state="submitting", provider_task_id="", submit_attempts=jobs.MAX_CLAIMS
     )
     dead_claim(queued)
+    drain_queue()
     jobs.reconcile()
+    run_queued_jobs()
     queued.refresh_from_db()
     assert queued.state != "failed" and queued.provider_task_id
 
@@ -241,6 +249,7 @@ def test_a_result_that_cannot_be_fetched_is_marked_and_can_be_retried(
     queued.refresh_from_db()
     assert queued.result_status == "unavailable"
     assert "could not be copied" in queued.error_message
+    assert "internal failure" in queued.error_message and "http" not in queued.error_message
     sim.faults.probabilities["query_error"] = 0.0
     drain_queue()
     with django_capture_on_commit_callbacks(execute=True):
@@ -321,3 +330,57 @@ def test_it_does_not_copy_a_watermarked_video_nobody_asked_for(sim, queued, sett
     finished(sim, queued, settings)
     jobs.fetch_result(str(queued.pk))
     assert not queued.creations.get().watermarked
+
+
+def test_a_worker_that_lost_its_claim_sends_nothing(sim, queued):
+    # This worker claimed long ago; the reconciler has since taken the claim over.
+    dead_claim(queued)
+    mine = Generation.objects.get(pk=queued.pk)
+    Generation.objects.filter(pk=queued.pk).update(claimed_at=timezone.now())
+    assert jobs._send(mine, maybe_sent=False) == "claim lost"
+    assert tasks_for(sim, queued) == []
+
+
+def test_a_worker_stops_once_a_callback_attached_the_task(sim, queued):
+    dead_claim(queued, seconds=1)
+    mine = Generation.objects.get(pk=queued.pk)
+    Generation.objects.filter(pk=queued.pk).update(provider_task_id="from-a-callback")
+    assert jobs._send(mine, maybe_sent=True) == "claim lost"
+    assert tasks_for(sim, queued) == []
+
+
+def test_an_unreadable_task_list_neither_resends_nor_fails(sim, queued, settings):
+    dead_claim(queued, seconds=1)
+    mine = Generation.objects.get(pk=queued.pk)
+    settings.VIDU_API_KEY = "not-the-key"  # the list answers 401
+    assert jobs._send(mine, maybe_sent=True) == "retry later"
+    queued.refresh_from_db()
+    assert queued.state == "submitting" and "refused the studio's API key" in (queued.error_message)
+    assert tasks_for(sim, queued) == []
+
+
+def test_the_reconciler_removes_images_staged_for_forms_never_sent(
+    team, charlie, alice, media_root
+):
+    from django.core.files.base import ContentFile
+
+    from studio.models import StagedImage
+    from tests.conftest import png
+
+    olds = []
+    for owner in (alice, charlie):
+        staged = StagedImage(
+            team=owner.memberships.get().team,
+            owner=owner,
+            format="png",
+            width=320,
+            height=180,
+            size=10,
+        )
+        staged.file.save("x.png", ContentFile(png()), save=False)
+        staged.save()
+        olds.append(staged)
+    StagedImage.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert jobs.reconcile()["staged_removed"] == 2
+    assert not StagedImage.objects.exists()
+    assert not any(s.file.storage.exists(s.file.name) for s in olds)

@@ -94,7 +94,8 @@ def verify(
     date = headers.get("Date", "")
     signed = [(n, headers.get(n, "")) for n in names]
     expected = signature(key, signing_string(method, path, query, date, signed))
-    if not hmac.compare_digest(expected, given):
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a forged header may be any.
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         raise BadSignature("signature mismatch")
     try:
         sent = parsedate_to_datetime(date)

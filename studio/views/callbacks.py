@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,7 +29,7 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
         nonce = signatures.verify(
             settings.VIDU_API_KEY,
             request.method,
-            request.path,
+            _signed_path(request),
             request.META.get("QUERY_STRING", ""),
             request.headers,
             max_skew=settings.VIDU_CALLBACK_MAX_SKEW,
@@ -69,3 +70,10 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
 
     jobs.apply_task(generation, task, "callback")
     return JsonResponse({})
+
+
+def _signed_path(request: HttpRequest) -> str:
+    """The path Vidu signed: that of the callback URL we gave it, which a proxy in front
+    of the studio may have rewritten on the way here."""
+    url = jobs.callback_url()
+    return urlsplit(url).path if url else request.path

@@ -26,7 +26,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.ensure_demo_user()
         env = os.environ.copy()
-        env.setdefault("STUDIO_PUBLIC_URL", f"http://{host}:{port}")
+        if settings.VIDU_USING_SIMULATOR:
+            # The local simulator can call us back here; the real Vidu cannot, so with a
+            # real key STUDIO_PUBLIC_URL must be set to an address Vidu reaches (or left
+            # unset, and the reconciler polls).
+            env.setdefault("STUDIO_PUBLIC_URL", f"http://{host}:{port}")
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         commands = []
@@ -63,7 +67,9 @@ class Command(BaseCommand):
         )
         processes = []
         for name, argv in commands:
-            processes.append((name, subprocess.Popen(argv, env=env)))
+            # Each child leads its own process group: Ctrl-C reaches only this command,
+            # which then stops every child and whatever the child forked, in order.
+            processes.append((name, subprocess.Popen(argv, env=env, process_group=0)))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, "
@@ -79,6 +85,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
         try:
             while not stopping:
                 for name, process in processes:
@@ -87,15 +94,19 @@ class Command(BaseCommand):
                         stopping = True
                 time.sleep(0.5)
         finally:
+            self.stdout.write("Stopping the studio...")
             for _, process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 15
+                _signal_group(process, signal.SIGTERM)
+            deadline = time.monotonic() + 20
             for _, process in processes:
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    pass
+            for _, process in processes:
+                # Whatever is left of a group (a worker its master no longer answers for).
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
 
     def ensure_demo_user(self):
         User = get_user_model()
@@ -111,3 +122,10 @@ class Command(BaseCommand):
                 "(shown once; change it with: python manage.py changepassword demo)\n"
             )
         )
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
