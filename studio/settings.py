@@ -198,7 +198,6 @@ VIDU_SIM_PORT = envint("VIDU_SIM_PORT", "8765")
 VIDU_SIM_API_KEY = os.environ.get("VIDU_SIM_API_KEY", "sim-key")
 VIDU_API_KEY = envsecret("VIDU_API_KEY")
 VIDU_USING_SIMULATOR = not VIDU_API_KEY
-VIDU_PROVIDER = os.environ.get("VIDU_PROVIDER", "official")
 if VIDU_API_KEY:
     VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", "https://api.vidu.com")
 else:
