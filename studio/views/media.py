@@ -110,22 +110,24 @@ def _shared(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_GET
-def shared_video(request: HttpRequest, token: str) -> HttpResponse:
-    share = active_share(token)
-    creation = share.generation.creations.first()
+def _shared_file(
+    request: HttpRequest, token: str, field: str, content_type: str, filename: str
+) -> HttpResponse:
+    """One file of a shared video, for anyone holding a link that still works."""
+    creation = active_share(token).generation.creations.first()
     if creation is None:
         raise Http404
-    return _shared(ranged_file(request, creation.video, "video/mp4", "video.mp4"))
+    return _shared(ranged_file(request, getattr(creation, field), content_type, filename))
+
+
+@require_GET
+def shared_video(request: HttpRequest, token: str) -> HttpResponse:
+    return _shared_file(request, token, "video", "video/mp4", "video.mp4")
 
 
 @require_GET
 def shared_cover(request: HttpRequest, token: str) -> HttpResponse:
-    share = active_share(token)
-    creation = share.generation.creations.first()
-    if creation is None:
-        raise Http404
-    return _shared(ranged_file(request, creation.cover, "image/jpeg", "cover.jpg"))
+    return _shared_file(request, token, "cover", "image/jpeg", "cover.jpg")
 
 
 @require_GET
