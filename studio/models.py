@@ -6,6 +6,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -234,6 +235,24 @@ class InputImage(models.Model):
 
     def __str__(self) -> str:
         return f"image {self.position} of {self.generation_id}"
+
+    @classmethod
+    def store(
+        cls, generation: Generation, position: int, data: bytes, info, original_name: str = ""
+    ) -> InputImage:
+        """Keep an image already checked by `studio.images.inspect` (`info`)."""
+        image = cls(
+            generation=generation,
+            position=position,
+            format=info.format,
+            width=info.width,
+            height=info.height,
+            size=info.size,
+            original_name=original_name[:255],
+        )
+        image.file.save(f"{position}.{info.format}", ContentFile(data), save=False)
+        image.save()
+        return image
 
     @property
     def content_type(self) -> str:

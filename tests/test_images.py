@@ -14,7 +14,6 @@ import zlib
 import httpx
 import pytest
 from django.core import signing
-from django.core.files.base import ContentFile
 from PIL import Image
 
 from studio import catalog, input_links, jobs
@@ -210,17 +209,7 @@ def stored_generation(team, author, images: list[bytes], **fields) -> Generation
         estimated_credits=1,
     )
     for position, data in enumerate(images):
-        info = image_tools.inspect(data)
-        image = InputImage(
-            generation=generation,
-            position=position,
-            format=info.format,
-            width=info.width,
-            height=info.height,
-            size=info.size,
-        )
-        image.file.save(f"{position}.{info.format}", ContentFile(data), save=False)
-        image.save()
+        InputImage.store(generation, position, data, image_tools.inspect(data))
     return generation
 
 

@@ -13,7 +13,6 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -183,20 +182,13 @@ def _create(form: GenerationForm, membership, user) -> Generation:
         )
         budgets.enforce(generation)  # locks the team row; raises OverBudget
         for position, name in enumerate(form.image_field_names()):
-            info = form.image_infos[name]
-            image = InputImage(
-                generation=generation,
-                position=position,
-                format=info.format,
-                width=info.width,
-                height=info.height,
-                size=info.size,
-                original_name=form.image_names.get(name, "")[:255],
+            InputImage.store(
+                generation,
+                position,
+                form.image_bytes[name],
+                form.image_infos[name],
+                form.image_names.get(name, ""),
             )
-            image.file.save(
-                f"{position}.{info.format}", ContentFile(form.image_bytes[name]), save=False
-            )
-            image.save()
         generation.events.create(state=State.QUEUED, source="form")
         jobs.enqueue_submit(generation)
     return generation
