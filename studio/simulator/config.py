@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 
 from . import faults as faults_module
 
+# The wire formats a simulator can speak, one per instance; `fronts.FRONTS` implements them.
+DIALECTS = ("official", "octopusx", "umodelverse", "kkiai", "vtrix")
+DEFAULT_DIALECT = "official"
+
 
 @dataclass(frozen=True)
 class Config:
+    dialect: str = DEFAULT_DIALECT
     api_key: str = "sim-key"
     seconds: float = 2.0  # per state step
     fps: int = 24
@@ -27,6 +32,7 @@ class Config:
         """Arguments that are not None win; otherwise VIDU_SIM_*; otherwise the default."""
         env = os.environ if env is None else env
         readers = {
+            "dialect": ("VIDU_SIM_DIALECT", str),
             "api_key": ("VIDU_SIM_API_KEY", str),
             "seconds": ("VIDU_SIM_SECONDS", float),
             "fps": ("VIDU_SIM_FPS", int),
@@ -50,11 +56,17 @@ class Config:
                 values[name] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["faults"] = faults_module.parse(values.get("faults"))
+        if "dialect" in values:
+            values["dialect"] = values["dialect"].strip().lower()
         config = cls(**values)
         config.check()
         return config
 
     def check(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise ValueError(
+                f"Unknown dialect {self.dialect!r}; the simulator speaks {', '.join(DIALECTS)}."
+            )
         if not self.api_key:
             raise ValueError("The simulator needs an API key.")
         if self.seconds < 0:

@@ -1,5 +1,8 @@
 """Tasks in memory and the one scheduler thread that moves them through their states.
 
+The engine is neutral: it knows Vidu's states and err_codes, not any dialect's words.
+Each front (`fronts/`) translates its requests into `Board.create` and renders `Task`s.
+
 created -> queueing -> processing -> success (or failed), one step every `seconds`. At most
 `concurrency` tasks are processing at once; the rest wait in queueing, oldest first.
 Off-peak tasks wait longer in the queue. Rendering runs in a small thread pool and a task
@@ -67,6 +70,7 @@ class Task:
     callback_url: str
     origin: str  # the base URL the client reached us on; result URLs use it
     created_at: datetime
+    changed_at: datetime  # the last state change (the creation, at first)
     state: str = CREATED
     err_code: str = ""
     doomed: str = ""  # err_code the task_failed fault will end it with
@@ -74,6 +78,9 @@ class Task:
     next_step_at: float = 0.0
     render_future: Future | None = field(default=None, repr=False)
     rendered: render.Rendered | None = None
+    # What a front wants echoed back that the engine never reads (a gateway's own model
+    # name, fields only one dialect answers with).
+    echo: dict = field(default_factory=dict)
 
     def copy(self) -> Task:
         return dataclasses.replace(self)
@@ -100,6 +107,8 @@ class Task:
             "watermark": self.watermark,
             "callback_url": self.callback_url,
             "created_at": iso(self.created_at),
+            "changed_at": iso(self.changed_at),
+            "echo": dict(self.echo),
         }
 
 
@@ -145,10 +154,12 @@ class Board:
         with self._lock:
             self._seq += 1
             task_id = self._new_id()
+            now = datetime.now(UTC)
             task = Task(
                 id=task_id,
                 seq=self._seq,
-                created_at=datetime.now(UTC),
+                created_at=now,
+                changed_at=now,
                 image_data=image_data,
                 doomed=doomed,
                 next_step_at=time.monotonic() + self.config.seconds,
@@ -228,11 +239,13 @@ class Board:
                     continue
                 if task.state == CREATED:
                     task.state = QUEUEING
+                    task.changed_at = datetime.now(UTC)
                     steps = self.config.off_peak_queue_steps if task.off_peak else 1
                     task.next_step_at = now + step * steps
                     changed.append(task.copy())
                 elif task.state == QUEUEING and processing < self.config.concurrency:
                     task.state = PROCESSING
+                    task.changed_at = datetime.now(UTC)
                     task.next_step_at = now + step
                     processing += 1
                     if not task.doomed:
@@ -258,6 +271,7 @@ class Board:
     def _finish(self, task: Task, state: str, err_code: str = "") -> None:
         """Call with the lock held."""
         task.state = state
+        task.changed_at = datetime.now(UTC)
         task.err_code = err_code
         if state == FAILED:
             task.credits = 0  # refunded

@@ -3,62 +3,31 @@
 sim = Simulator(port=0, seconds=0.1, fps=8).start()
 httpx.get(f"{sim.base_url}/ent/v2/credits", headers={"Authorization": "Token sim-key"})
 sim.stop()
+
+One simulator speaks one dialect: `Simulator(dialect="vtrix")`, else VIDU_SIM_DIALECT, else
+"official". Its front (`fronts/`) turns that dialect's requests into tasks on the board.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import socket
 import tempfile
 import threading
 from collections.abc import Mapping
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from . import faults as faults_module
-from . import responses
-from .api import ApiHandler
 from .callbacks import CallbackSender
 from .config import Config
 from .engine import FAILED, PROCESSING, SUCCESS, Board, Task
+from .fronts import make_front
+from .handler import SimulatorHTTPServer
 from .links import ResultLinks
 
 log = logging.getLogger("studio.simulator")
 
 CALLBACK_STATES = (PROCESSING, SUCCESS, FAILED)
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # many clients at once
-
-    def __init__(self, address, handler, simulator: Simulator):
-        self.simulator = simulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request, client_address):
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Hang up on every open connection (idle keep-alives, held submit timeouts)."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class Simulator:
@@ -69,6 +38,7 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        dialect: str | None = None,
         api_key: str | None = None,
         seconds: float | None = None,
         fps: int | None = None,
@@ -82,6 +52,7 @@ class Simulator:
     ):
         self.config = Config.from_env(
             env,
+            dialect=dialect,
             api_key=api_key,
             seconds=seconds,
             fps=fps,
@@ -105,12 +76,13 @@ class Simulator:
         self.links = ResultLinks(self.config.url_ttl, self.faults)
         self.callbacks = CallbackSender(self.config.api_key, self.faults)
         self.board = Board(self.config, self.faults, self.storage, on_change=self._task_changed)
-        self._httpd: _HTTPServer | None = None
+        self.front = make_front(self.config.dialect, self)
+        self._httpd: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Simulator:
         """Serve in a background thread; returns self once it accepts connections."""
-        self._httpd = _HTTPServer((self.host, self.port), ApiHandler, self)
+        self._httpd = SimulatorHTTPServer((self.host, self.port), self)
         self.board.start()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -119,7 +91,12 @@ class Simulator:
             daemon=True,
         )
         self._thread.start()
-        log.info("Vidu simulator listening on %s (storage %s)", self.base_url, self.storage)
+        log.info(
+            "Vidu simulator listening on %s (%s dialect, storage %s)",
+            self.base_url,
+            self.dialect,
+            self.storage,
+        )
         return self
 
     def stop(self) -> None:
@@ -142,6 +119,10 @@ class Simulator:
         self.stop()
 
     @property
+    def dialect(self) -> str:
+        return self.config.dialect
+
+    @property
     def address(self) -> tuple[str, int]:
         """The (host, port) the server is bound to; the port is real even when 0 was asked."""
         if self._httpd is None:
@@ -155,6 +136,12 @@ class Simulator:
         if host in ("0.0.0.0", ""):
             host = "127.0.0.1"
         return f"http://{host}:{port}"
+
+    def task(self, task_id: str) -> Task | None:
+        return self.board.get(task_id)
+
+    def hold(self) -> None:
+        self.stopping.wait(self.config.timeout_hold)
 
     def tasks(self) -> list[dict]:
         """A snapshot of every task the simulator accepted, newest first."""
@@ -170,6 +157,7 @@ class Simulator:
             "callbacks": self.callbacks.counts(),
             "renders": load["renders"],
             "config": {
+                "dialect": self.config.dialect,
                 "seconds": self.config.seconds,
                 "fps": self.config.fps,
                 "concurrency": self.config.concurrency,
@@ -180,6 +168,6 @@ class Simulator:
 
     def _task_changed(self, task: Task) -> None:
         """Called by the scheduler (outside its lock) after each state change."""
-        if task.callback_url and task.state in CALLBACK_STATES:
-            body = responses.query_body(task, self.links, task.origin)
+        if self.front.sends_callbacks and task.callback_url and task.state in CALLBACK_STATES:
+            body = self.front.callback_body(task)
             self.callbacks.send(task.callback_url, body, final=task.state != PROCESSING)

@@ -9,7 +9,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studio.simulator import FaultSpecError, Simulator
+from studio.simulator import DIALECTS, FaultSpecError, Simulator
 
 
 class Command(BaseCommand):
@@ -23,6 +23,13 @@ class Command(BaseCommand):
             help="Port to listen on (default: VIDU_SIM_PORT, else 8765).",
         )
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind.")
+        parser.add_argument(
+            "--dialect",
+            choices=DIALECTS,
+            default=None,
+            help="The API to speak: the official one or a gateway's "
+            "(default: VIDU_SIM_DIALECT, else official).",
+        )
         parser.add_argument(
             "--faults",
             default=None,
@@ -41,6 +48,7 @@ class Command(BaseCommand):
             simulator = Simulator(
                 host=options["host"],
                 port=options["port"],
+                dialect=options["dialect"],
                 faults=options["faults"],
                 seconds=options["seconds"],
             )
@@ -57,7 +65,9 @@ class Command(BaseCommand):
             sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         host, port = simulator.address
-        self.stdout.write(f"Vidu simulator listening on http://{host}:{port}")
+        self.stdout.write(
+            f"Vidu simulator listening on http://{host}:{port} ({simulator.dialect} dialect)"
+        )
         self.stdout.flush()
         try:
             while not stop.wait(0.5):
