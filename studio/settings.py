@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from studio.vidu import registry as vidu_registry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -193,16 +196,27 @@ else:
     Q_CLUSTER["orm"] = "default"
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# The provider. Without VIDU_API_KEY the studio talks to the local simulator.
+# The provider: one of the dialects in studio/vidu/registry.py. Without VIDU_API_KEY the
+# studio talks to the local simulator, which then speaks the chosen dialect.
+VIDU_PROVIDER = os.environ.get("VIDU_PROVIDER", "official").strip().lower() or "official"
+try:
+    vidu_registry.check(VIDU_PROVIDER)
+except vidu_registry.UnknownProvider as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 VIDU_SIM_PORT = envint("VIDU_SIM_PORT", "8765")
 VIDU_SIM_API_KEY = os.environ.get("VIDU_SIM_API_KEY", "sim-key")
 VIDU_API_KEY = envsecret("VIDU_API_KEY")
 VIDU_USING_SIMULATOR = not VIDU_API_KEY
 if VIDU_API_KEY:
-    VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", "https://api.vidu.com")
+    # The origin (scheme and host); the dialect adds its documented paths.
+    VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", "").strip().rstrip("/") or (
+        vidu_registry.default_base_url(VIDU_PROVIDER)
+    )
 else:
     VIDU_API_KEY = VIDU_SIM_API_KEY
-    VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", f"http://127.0.0.1:{VIDU_SIM_PORT}")
+    VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", "").strip().rstrip("/") or (
+        f"http://127.0.0.1:{VIDU_SIM_PORT}"
+    )
 VIDU_TIMEOUT = float(os.environ.get("VIDU_TIMEOUT", "30"))
 # Callbacks: how far the Date header may be from now, in seconds.
 VIDU_CALLBACK_MAX_SKEW = envint("VIDU_CALLBACK_MAX_SKEW", "300")
