@@ -31,15 +31,20 @@ DOCUMENTS = {
     d.key: d
     for d in (
         Document(
-            "000", "seeds/000_2827f1c26601b8a5.txt", "a gateway's img2video docs, official format"
+            "000", "seeds/000_2827f1c26601b8a5.txt", "Octopusx's img2video docs, official format"
         ),
         Document("001", "seeds/001_901578adfbae38c9.txt", "UModelverse's img2video docs"),
         Document(
             "002", "seeds/002_81254a72e54194ed.txt", "KKIAI's img2video docs (platform.vidu.cn)"
         ),
-        Document("003", "seeds/003_b550041c3e68dc05.txt", "an aggregator's Vidu Q1 img2video docs"),
+        Document("003", "seeds/003_b550041c3e68dc05.txt", "Vtrix's Vidu Q1 img2video docs"),
         Document("004", "seeds/004_1e6673e472c9f2ca.txt", "the official start-end2video docs"),
         Document("api", "VIDU-API.md", "the team's summary of the official platform docs"),
+        Document(
+            "gateways",
+            "VIDU-API.md",
+            "VIDU-API.md section 3: each gateway's public docs (paths, auth, states, models)",
+        ),
         Document("studio", "studio/catalog.py", "the studio's own choice; no document says"),
     )
 }
@@ -714,6 +719,282 @@ UNKNOWN_PRICE_PER_SECOND = 2  # anything the table misses
 OFF_PEAK_FACTOR = 0.5
 
 
+# The providers: who sells Vidu to the studio, what each offers and its own rules. The
+# dialect that speaks to each lives in studio/vidu/; this is what the form, the checks
+# and the estimate need to know, as data with its sources.
+
+# The optional Vidu parameters a create call may carry, as the form names them.
+OPTIONAL_PARAMETERS = (
+    "duration",
+    "resolution",
+    "movement_amplitude",
+    "audio",
+    "voice_id",
+    "bgm",
+    "is_rec",
+    "off_peak",
+    "seed",
+    "watermark",
+    "wm_position",
+    "wm_url",
+    "payload",
+    "meta_data",
+)
+PARAMETER_WORDS = {
+    "duration": "a duration",
+    "resolution": "a resolution",
+    "movement_amplitude": "a movement amplitude",
+    "audio": "audio",
+    "voice_id": "a voice",
+    "bgm": "background music",
+    "is_rec": "recommended prompts",
+    "off_peak": "off-peak generation",
+    "seed": "a seed",
+    "watermark": "a watermark",
+    "wm_position": "a watermark position",
+    "wm_url": "a watermark image",
+    "payload": "a payload",
+    "meta_data": "metadata",
+}
+EVERY_PARAMETER = frozenset(OPTIONAL_PARAMETERS)
+# The official start-end2video body [004] lists no watermark and no meta_data.
+START_END_PARAMETERS = EVERY_PARAMETER - {"watermark", "wm_position", "wm_url", "meta_data"}
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str  # VIDU_PROVIDER
+    label: str
+    offers: MappingProxyType  # endpoint -> the model names it offers there
+    takes: MappingProxyType  # endpoint -> the optional parameters its request takes
+    prompt_required: bool
+    cost_unit: str | None  # "credits", "usd", or None where it reports no cost
+    sources: MappingProxyType  # "offers", "takes", "prompt", "cost" -> Source
+
+    def source(self, rule: str) -> Source:
+        return self.sources[rule]
+
+    def offered(self, endpoint: str) -> tuple[str, ...]:
+        return self.offers.get(endpoint, ())
+
+    def takes_parameter(self, endpoint: str, name: str) -> bool:
+        return name in self.takes.get(endpoint, frozenset())
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        return tuple(e for e in ENDPOINTS if self.offers.get(e))
+
+    def cost_text(self) -> str:
+        if self.cost_unit == "credits":
+            return f"{self.label} reports what each video cost in credits."
+        if self.cost_unit == "usd":
+            return f"{self.label} reports what each video cost in US dollars."
+        return f"{self.label} does not report what a video cost."
+
+
+def _offers(img2video: tuple[str, ...], start_end: tuple[str, ...]) -> MappingProxyType:
+    return MappingProxyType({IMG2VIDEO: img2video, START_END2VIDEO: start_end})
+
+
+ALL_IMG2VIDEO = (
+    "viduq3-pro",
+    "viduq3-turbo",
+    "viduq2-pro",
+    "viduq2-turbo",
+    "viduq2-pro-fast",
+    "viduq1",
+    "viduq1-classic",
+    "vidu2.0",
+)
+ALL_START_END = ALL_IMG2VIDEO
+
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider(
+            name="official",
+            label="Vidu",
+            offers=_offers(ALL_IMG2VIDEO, ALL_START_END),
+            takes=MappingProxyType(
+                {IMG2VIDEO: EVERY_PARAMETER, START_END2VIDEO: START_END_PARAMETERS}
+            ),
+            prompt_required=False,
+            cost_unit="credits",
+            sources=MappingProxyType(
+                {
+                    "offers": cite(
+                        "000 004 api",
+                        "The official models; viduq2 is KKIAI's name for the Q2 series and "
+                        "not an official model id.",
+                    ),
+                    "takes": cite("000 002 004 api"),
+                    "prompt": cite("api", "The official API takes no prompt at all."),
+                    "cost": cite("api", "The create and query answers carry `credits`."),
+                }
+            ),
+        ),
+        Provider(
+            name="octopusx",
+            label="Octopusx",
+            offers=_offers(
+                (
+                    "viduq3-pro",
+                    "viduq2-pro",
+                    "viduq2-turbo",
+                    "viduq2-pro-fast",
+                    "viduq1",
+                    "viduq1-classic",
+                    "vidu2.0",
+                ),
+                (
+                    "viduq3-pro",
+                    "viduq2-pro",
+                    "viduq2-turbo",
+                    "viduq2-pro-fast",
+                    "viduq1",
+                    "viduq1-classic",
+                    "vidu2.0",
+                ),
+            ),
+            takes=MappingProxyType(
+                {
+                    # [000] lists no movement_amplitude for img2video.
+                    IMG2VIDEO: EVERY_PARAMETER - {"movement_amplitude"},
+                    START_END2VIDEO: START_END_PARAMETERS,
+                }
+            ),
+            prompt_required=False,
+            cost_unit=None,
+            sources=MappingProxyType(
+                {
+                    "offers": cite(
+                        "000 gateways",
+                        "Its docs list viduq3-pro, viduq2-pro, viduq2-turbo, viduq2-pro-fast, "
+                        "viduq1, viduq1-classic and vidu2.0; no viduq3-turbo.",
+                    ),
+                    "takes": cite(
+                        "000",
+                        "The official body; its img2video page lists no movement_amplitude, "
+                        "so the studio does not send one.",
+                    ),
+                    "prompt": cite("000", "The prompt is optional."),
+                    "cost": cite("gateways", "Its answers carry no credits or price."),
+                }
+            ),
+        ),
+        Provider(
+            name="umodelverse",
+            label="UModelverse",
+            offers=_offers(("viduq2-pro", "viduq2-turbo"), ("viduq2-pro", "viduq2-turbo")),
+            takes=MappingProxyType(
+                {
+                    IMG2VIDEO: frozenset(
+                        {"duration", "seed", "resolution", "movement_amplitude", "bgm"}
+                    ),
+                    START_END2VIDEO: frozenset(
+                        {"duration", "seed", "resolution", "movement_amplitude", "bgm"}
+                    ),
+                }
+            ),
+            prompt_required=False,
+            cost_unit=None,
+            sources=MappingProxyType(
+                {
+                    "offers": cite(
+                        "001 gateways",
+                        "viduq2-pro and viduq2-turbo: img2video 1-10 s, start-end 1-8 s.",
+                    ),
+                    "takes": cite(
+                        "001",
+                        "`parameters` holds duration, seed, resolution, movement_amplitude and "
+                        "bgm only: no audio, off-peak, watermark, recommended prompt or "
+                        "payload.",
+                    ),
+                    "prompt": cite("001", "input.prompt is optional, up to 2000 characters."),
+                    "cost": cite("001", "Its status answer reports usage.duration, no cost."),
+                }
+            ),
+        ),
+        Provider(
+            name="kkiai",
+            label="KKIAI",
+            offers=_offers(
+                ("viduq3-pro", "viduq3-turbo", "viduq2", "viduq1"),
+                ("viduq3-pro", "viduq3-turbo", "viduq1"),
+            ),
+            takes=MappingProxyType(
+                {
+                    # [002]'s parameter table lists no bgm (only its example sends it).
+                    IMG2VIDEO: EVERY_PARAMETER - {"bgm"},
+                    START_END2VIDEO: START_END_PARAMETERS - {"bgm"},
+                }
+            ),
+            prompt_required=True,
+            cost_unit="credits",
+            sources=MappingProxyType(
+                {
+                    "offers": cite(
+                        "002 gateways",
+                        "viduq2, viduq1, viduq3-turbo and viduq3-pro. Its start-end page takes "
+                        "the official body; the studio offers there the models of these that "
+                        "the official start-end2video takes.",
+                    ),
+                    "takes": cite("002", "The official body; its table lists no bgm."),
+                    "prompt": cite("002", "The prompt is required, at most 2000 characters."),
+                    "cost": cite("002", "Its create answer carries `credits`."),
+                }
+            ),
+        ),
+        Provider(
+            name="vtrix",
+            label="Vtrix",
+            offers=_offers(("viduq1",), ("viduq2-pro",)),
+            takes=MappingProxyType(
+                {
+                    IMG2VIDEO: EVERY_PARAMETER - {"off_peak", "meta_data"},
+                    START_END2VIDEO: START_END_PARAMETERS - {"off_peak"},
+                }
+            ),
+            prompt_required=False,
+            cost_unit="usd",
+            sources=MappingProxyType(
+                {
+                    "offers": cite(
+                        "003 gateways",
+                        "viduq1_img2video (5 s, 1080p) and viduq2_pro_start_end2video.",
+                    ),
+                    "takes": cite(
+                        "003",
+                        "Official parameter names; off-peak is 'temporarily unavailable' and "
+                        "meta_data is not listed.",
+                    ),
+                    "prompt": cite("003", "The prompt is optional, at most 2000 characters."),
+                    "cost": cite("003", "usage.cost: the total cost in US dollars."),
+                }
+            ),
+        ),
+    )
+}
+DEFAULT_PROVIDER = "official"
+
+
+def provider(name: str) -> Provider:
+    return PROVIDERS[name]
+
+
+def missing_models(endpoint: str, provider_name: str) -> list[tuple[str, str]]:
+    """(model, why it is not offered) for every documented model this provider lacks."""
+    chosen = PROVIDERS[provider_name]
+    out = []
+    for name in MODELS[endpoint]:
+        if name in chosen.offered(endpoint):
+            continue
+        elsewhere = [p.label for p in PROVIDERS.values() if name in p.offered(endpoint)]
+        where = f"; offered by {', '.join(elsewhere)}" if elsewhere else "; no provider offers it"
+        out.append((name, f"{chosen.label}'s documents do not list it here{where}."))
+    return out
+
+
 class UnknownModel(KeyError):
     pass
 
@@ -735,14 +1016,30 @@ def get_model(endpoint: str, name: str) -> Model:
 
 @dataclass(frozen=True)
 class Estimate:
-    credits: int
+    credits: int | None  # None where the provider does not charge in credits
     basis: str  # how the figure was reached, in words
 
 
 def estimate(
-    endpoint: str, model: str, duration: int, resolution: str, *, off_peak=False, is_rec=False
+    endpoint: str,
+    model: str,
+    duration: int,
+    resolution: str,
+    *,
+    off_peak=False,
+    is_rec=False,
+    provider_name: str = DEFAULT_PROVIDER,
 ) -> Estimate:
-    """Our estimate of what a task costs; the provider's own figure is the truth."""
+    """Our estimate of what a task costs; the provider's own figure is the truth.
+
+    Only in credits, and only for a provider that charges in credits: a price in money
+    or in nothing is never invented from the credit table.
+    """
+    chosen = PROVIDERS[provider_name]
+    if chosen.cost_unit != "credits":
+        return Estimate(
+            None, chosen.cost_text() + " The studio has no price table for it, so no estimate."
+        )
     per_video = PRICE_PER_VIDEO.get((model, duration, resolution))
     if per_video is not None:
         credits = float(per_video)
@@ -759,6 +1056,8 @@ def estimate(
     if is_rec:
         total += IS_REC_EXTRA_CREDITS
         basis += f", +{IS_REC_EXTRA_CREDITS} for a recommended prompt"
+    if chosen.name != DEFAULT_PROVIDER:
+        basis += f"; at Vidu's own prices, which {chosen.label}'s may not match"
     return Estimate(total, basis)
 
 
@@ -809,7 +1108,44 @@ def _int_or_none(value) -> int | None:
         return None
 
 
-def check_parameters(endpoint: str, raw: dict) -> Checked:
+def not_taken(chosen: Provider, name: str) -> str:
+    return f"{chosen.label} does not take {PARAMETER_WORDS[name]}."
+
+
+def options_for(
+    model: Model, duration: int, audio: bool, provider_name: str = DEFAULT_PROVIDER
+) -> dict[str, Option]:
+    """`Model.options`, with what the provider's request does not take turned off."""
+    chosen = PROVIDERS[provider_name]
+    out = model.options(duration, audio)
+    for name, option in out.items():
+        if option.applies and not chosen.takes_parameter(model.endpoint, name):
+            out[name] = Option(name, False, not_taken(chosen, name), chosen.source("takes"), False)
+    return out
+
+
+def models_offered(endpoint: str, provider_name: str = DEFAULT_PROVIDER) -> list[Model]:
+    offered = PROVIDERS[provider_name].offered(endpoint)
+    return [m for m in MODELS[endpoint].values() if m.name in offered]
+
+
+def default_model(endpoint: str, provider_name: str = DEFAULT_PROVIDER) -> str:
+    """The studio's default if the provider offers it, else its cheapest offered model."""
+    offered = PROVIDERS[provider_name].offered(endpoint)
+    if DEFAULT_MODEL[endpoint] in offered:
+        return DEFAULT_MODEL[endpoint]
+    return min(
+        offered,
+        key=lambda name: estimate_credits(
+            endpoint,
+            name,
+            MODELS[endpoint][name].default_duration,
+            MODELS[endpoint][name].resolution_rule(MODELS[endpoint][name].default_duration).default,
+        ),
+    )
+
+
+def check_parameters(endpoint: str, raw: dict, provider_name: str = DEFAULT_PROVIDER) -> Checked:
     """Check a request's parameters (not its images) the way the provider documents them.
 
     `raw` uses Vidu's parameter names. Returns the parameters to send, with the model's
@@ -819,20 +1155,26 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
     """
     out = Checked()
     rules = ENDPOINT_RULES[endpoint]
+    chosen = PROVIDERS[provider_name]
     name = str(raw.get("model") or "").strip()
     if not name:
         out.add("model", "Choose a model.", "FieldLacking")
         return out
-    if name not in MODELS[endpoint]:
-        offered = ", ".join(MODELS[endpoint])
+    if name not in chosen.offered(endpoint):
+        offered = ", ".join(chosen.offered(endpoint))
+        by = "" if chosen.name == DEFAULT_PROVIDER else f" by {chosen.label}"
         out.add(
             "model",
-            f"{name} is not offered for {ENDPOINT_LABELS[endpoint].lower()}; "
+            f"{name} is not offered{by} for {ENDPOINT_LABELS[endpoint].lower()}; "
             f"choose one of {offered}.",
             "ModelUnavailable",
         )
         return out
     model = MODELS[endpoint][name]
+
+    def takes(parameter: str) -> bool:
+        return chosen.takes_parameter(endpoint, parameter)
+
     p: dict = {"model": name}
 
     prompt = raw.get("prompt") or ""
@@ -845,8 +1187,8 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
             f"The prompt is {len(prompt):,} characters; Vidu takes at most "
             f"{rules.prompt_max:,} for {ENDPOINT_LABELS[endpoint].lower()}.",
         )
-    elif rules.prompt_required and not prompt.strip():
-        out.add("prompt", "Write a prompt: Vidu needs one here.", "FieldLacking")
+    elif (rules.prompt_required or chosen.prompt_required) and not prompt.strip():
+        out.add("prompt", f"Write a prompt: {chosen.label} needs one here.", "FieldLacking")
     p["prompt"] = prompt
 
     duration = raw.get("duration")
@@ -871,7 +1213,10 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
     p["resolution"] = resolution
 
     seed = raw.get("seed")
-    if _given(seed):
+    if _given(seed) and not takes("seed"):
+        if _int_or_none(seed) != 0:
+            out.add("seed", not_taken(chosen, "seed"), "FieldUnwanted")
+    elif _given(seed):
         seed = _int_or_none(seed)
         if seed is None:
             out.add("seed", "The seed must be a whole number (0 or empty for a random one).")
@@ -881,11 +1226,12 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
             p["seed"] = seed
 
     audio_raw = raw.get("audio")
-    if model.audio is None:
+    makes_audio = model.audio is not None and takes("audio")
+    if not makes_audio:
         audio = False
     else:
         audio = model.audio_default() if not _given(audio_raw) else truthy(audio_raw)
-    options = model.options(duration, audio)
+    options = options_for(model, duration, audio, provider_name)
 
     amplitude = raw.get("movement_amplitude") or ""
     if options["movement_amplitude"].applies:
@@ -899,7 +1245,7 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
     elif amplitude and amplitude != "auto":
         out.add("movement_amplitude", options["movement_amplitude"].note, "FieldUnwanted")
 
-    if model.audio is None:
+    if not makes_audio:
         if _given(audio_raw) and truthy(audio_raw):
             out.add("audio", options["audio"].note, "FieldUnwanted")
     else:
@@ -920,7 +1266,10 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
             p["bgm"] = True
 
     if truthy(raw.get("is_rec")):
-        p["is_rec"] = True
+        if not takes("is_rec"):
+            out.add("is_rec", not_taken(chosen, "is_rec"), "FieldUnwanted")
+        else:
+            p["is_rec"] = True
 
     if truthy(raw.get("off_peak")):
         if not options["off_peak"].applies:
@@ -928,7 +1277,7 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
         else:
             p["off_peak"] = True
 
-    if rules.watermark:
+    if rules.watermark and takes("watermark"):
         if truthy(raw.get("watermark")):
             p["watermark"] = True
         wm_position = raw.get("wm_position")
@@ -957,19 +1306,25 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
         for name_ in (name_ for name_, given in asked.items() if given):
             out.add(
                 name_,
-                f"Watermarks are not offered for {ENDPOINT_LABELS[endpoint].lower()}.",
+                f"Watermarks are not offered for {ENDPOINT_LABELS[endpoint].lower()}."
+                if not rules.watermark
+                else not_taken(chosen, name_),
                 "FieldUnwanted",
             )
 
     payload = raw.get("payload") or ""
-    if len(payload) > PAYLOAD_MAX_CHARS:
+    if payload and not takes("payload"):
+        out.add("payload", not_taken(chosen, "payload"), "FieldUnwanted")
+    elif len(payload) > PAYLOAD_MAX_CHARS:
         out.add("payload", f"The payload may be at most {PAYLOAD_MAX_CHARS:,} characters.")
     elif payload:
         p["payload"] = payload
 
     meta_data = raw.get("meta_data") or ""
     if meta_data:
-        if not rules.meta_data:
+        if rules.meta_data and not takes("meta_data"):
+            out.add("meta_data", not_taken(chosen, "meta_data"), "FieldUnwanted")
+        elif not rules.meta_data:
             out.add(
                 "meta_data",
                 f"Metadata is not offered for {ENDPOINT_LABELS[endpoint].lower()}.",
@@ -989,7 +1344,7 @@ def check_parameters(endpoint: str, raw: dict) -> Checked:
     return out
 
 
-def settle(endpoint: str, raw: dict) -> dict:
+def settle(endpoint: str, raw: dict, provider_name: str = DEFAULT_PROVIDER) -> dict:
     """The nearest valid choices to `raw`: what the form offers and prefills.
 
     Keeps every value the model allows, replaces the others with the model's defaults,
@@ -997,7 +1352,10 @@ def settle(endpoint: str, raw: dict) -> dict:
     default. The result always passes `check_parameters`.
     """
     name = str(raw.get("model") or "")
-    model = MODELS[endpoint].get(name) or MODELS[endpoint][DEFAULT_MODEL[endpoint]]
+    chosen = PROVIDERS[provider_name]
+    if name not in chosen.offered(endpoint):
+        name = default_model(endpoint, provider_name)
+    model = MODELS[endpoint][name]
     duration = _int_or_none(raw.get("duration"))
     if duration not in model.durations:
         duration = model.default_duration
@@ -1005,13 +1363,13 @@ def settle(endpoint: str, raw: dict) -> dict:
     resolution = raw.get("resolution")
     if resolution not in rule.choices:
         resolution = rule.default
-    if model.audio is None:
+    if model.audio is None or not chosen.takes_parameter(endpoint, "audio"):
         audio = False
     elif not _given(raw.get("audio")):
         audio = model.audio_default()
     else:
         audio = truthy(raw.get("audio"))
-    options = model.options(duration, audio)
+    options = options_for(model, duration, audio, provider_name)
     amplitude = raw.get("movement_amplitude")
     if not options["movement_amplitude"].applies:
         amplitude = None
@@ -1027,7 +1385,7 @@ def settle(endpoint: str, raw: dict) -> dict:
         "voice_id": voice_id.strip() if options["voice_id"].applies else "",
         "bgm": options["bgm"].applies and truthy(raw.get("bgm")),
         "off_peak": options["off_peak"].applies and truthy(raw.get("off_peak")),
-        "is_rec": truthy(raw.get("is_rec")),
+        "is_rec": chosen.takes_parameter(endpoint, "is_rec") and truthy(raw.get("is_rec")),
     }
 
 

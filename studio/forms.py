@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Mapping
 
 from django import forms
+from django.conf import settings
 
 from studio import catalog, staging
 from studio import images as image_tools
-from studio.jobs import wrap_payload
 from studio.models import StagedImage
+from studio.submission import wrap_payload
 
-# The studio wraps the user's payload with its generation id (jobs.wrap_payload): about
+# The studio wraps the user's payload with its generation id (wrap_payload): about
 # this many characters for a payload without quotes or backslashes.
 PAYLOAD_RESERVE = 100
 # The options that depend on the model: the region of the form that htmx swaps.
@@ -103,9 +104,11 @@ class GenerationForm(forms.Form):
         team=None,
         owner=None,
         kept: dict[str, StagedImage | None] | None = None,
+        provider: str | None = None,
     ):
         super().__init__(data, files, initial=initial)
         self.endpoint = endpoint
+        self.provider = catalog.provider(provider or settings.VIDU_PROVIDER)
         self.rules = catalog.endpoint_rules(endpoint)
         self.team, self.owner = team, owner
         # The images kept for this form, by field name, and those read from this request.
@@ -120,9 +123,11 @@ class GenerationForm(forms.Form):
             self.raw = raw_options(endpoint, self.data)
         else:
             self.raw = {name: (initial or {}).get(name) for name in MODEL_OPTIONS}
-        self.settled = catalog.settle(endpoint, self.raw)
+        self.settled = catalog.settle(endpoint, self.raw, self.provider.name)
         self.model_rules = catalog.get_model(endpoint, self.settled["model"])
-        self.options = self.model_rules.options(self.settled["duration"], self.settled["audio"])
+        self.options = catalog.options_for(
+            self.model_rules, self.settled["duration"], self.settled["audio"], self.provider.name
+        )
         if not self.is_bound:
             self.initial = {**(initial or {}), **self.settled}
         self._describe_fields()
@@ -143,10 +148,11 @@ class GenerationForm(forms.Form):
     def _describe_fields(self) -> None:
         """Choices, hints, sources and the notes of options that do not apply."""
         model, settled, f = self.model_rules, self.settled, self.fields
-        models = catalog.models_for(self.endpoint)
+        chosen = self.provider
+        models = catalog.models_offered(self.endpoint, chosen.name)
         f["model"].widget.choices = [(m.name, f"{m.name}: {m.label}") for m in models]
-        f["model"].source = model.source("model")
-        f["model"].help_text = "Models offered for " + self.rules.label.lower() + "."
+        f["model"].source = chosen.source("offers")
+        f["model"].help_text = f"The models {chosen.label} offers for {self.rules.label.lower()}."
 
         duration = settled["duration"]
         f["duration"].widget.choices = [(d, f"{d} s") for d in model.durations]
@@ -169,16 +175,25 @@ class GenerationForm(forms.Form):
                 f[name].unavailable = option
         f["is_rec"].help_text = "Vidu writes a prompt and ignores yours."
         f["is_rec"].source = catalog.LIMITS["is_rec_credits"].source
+        for name in ("is_rec", "seed", "payload"):
+            if not chosen.takes_parameter(self.endpoint, name):
+                f[name].unavailable = catalog.Option(
+                    name, False, catalog.not_taken(chosen, name), chosen.source("takes")
+                )
 
         rules = self.rules
+        required = rules.prompt_required or chosen.prompt_required
         f["prompt"].max_length = rules.prompt_max
-        f["prompt"].required = rules.prompt_required
+        f["prompt"].required = required
         f["prompt"].widget.attrs["maxlength"] = rules.prompt_max
         f["prompt"].help_text = (
-            f"{'Required' if rules.prompt_required else 'Optional'}; "
+            f"{'Required' if required else 'Optional'}"
+            f"{f' at {chosen.label}' if chosen.prompt_required else ''}; "
             f"up to {rules.prompt_max:,} characters."
         )
-        f["prompt"].source = rules.source("prompt")
+        f["prompt"].source = (
+            chosen.source("prompt") if chosen.prompt_required else (rules.source("prompt"))
+        )
         f["seed"].help_text = catalog.LIMITS["seed"].text[0].upper() + (
             catalog.LIMITS["seed"].text[1:] + "."
         )
@@ -188,7 +203,12 @@ class GenerationForm(forms.Form):
             f"{catalog.PAYLOAD_MAX_CHARS - PAYLOAD_RESERVE:,} characters."
         )
         f["payload"].source = catalog.LIMITS["payload_max_chars"].source
-        if rules.watermark:
+        if rules.watermark and not chosen.takes_parameter(self.endpoint, "watermark"):
+            for name in ("watermark", "wm_position", "wm_url"):
+                f[name].unavailable = catalog.Option(
+                    name, False, catalog.not_taken(chosen, name), chosen.source("takes")
+                )
+        elif rules.watermark:
             f["watermark"].source = rules.source("watermark")
             f["watermark"].help_text = "Vidu's fixed “AI generated” mark, or your image below."
             f["wm_position"].source = catalog.LIMITS["wm_positions"].source
@@ -198,7 +218,11 @@ class GenerationForm(forms.Form):
         else:
             for name in ("watermark", "wm_position", "wm_url"):
                 del f[name]
-        if rules.meta_data:
+        if rules.meta_data and not chosen.takes_parameter(self.endpoint, "meta_data"):
+            f["meta_data"].unavailable = catalog.Option(
+                "meta_data", False, catalog.not_taken(chosen, "meta_data"), chosen.source("takes")
+            )
+        elif rules.meta_data:
             f["meta_data"].source = catalog.LIMITS["meta_data_max_chars"].source
             f["meta_data"].help_text = 'A JSON string, passed through; e.g. {"Label": "x"}.'
         else:
@@ -306,7 +330,7 @@ class GenerationForm(forms.Form):
         for name in OTHER_PARAMETERS:
             # Posted to an endpoint without the field: the catalog says why it is refused.
             raw[name] = data.get(name) if name in self.fields else self.data.get(name)
-        checked = catalog.check_parameters(self.endpoint, raw)
+        checked = catalog.check_parameters(self.endpoint, raw, self.provider.name)
         for problem in checked.problems:
             field = problem.field if problem.field in self.fields else None
             if field is None or field not in self.errors:
@@ -319,7 +343,7 @@ class GenerationForm(forms.Form):
                 )
                 if problem:
                     self.add_error("end_image", problem)
-        payload = data.get("payload") or ""
+        payload = (data.get("payload") or "") if self.provider_takes("payload") else ""
         # Measured as it will be sent: wrapped with the studio's id (quotes and
         # backslashes escaped), which must stay within Vidu's limit.
         sent = len(wrap_payload(str(uuid.UUID(int=0)), payload))
@@ -344,6 +368,9 @@ class GenerationForm(forms.Form):
             values["watermark"] = catalog.truthy(self.data.get("watermark"))
         return {**values, **self.raw}
 
+    def provider_takes(self, name: str) -> bool:
+        return self.provider.takes_parameter(self.endpoint, name)
+
     def estimate(self) -> catalog.Estimate:
         s = self.settled
         return catalog.estimate(
@@ -353,4 +380,5 @@ class GenerationForm(forms.Form):
             s["resolution"],
             off_peak=s["off_peak"],
             is_rec=s["is_rec"],
+            provider_name=self.provider.name,
         )

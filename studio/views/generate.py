@@ -26,6 +26,7 @@ from studio import images as image_tools
 from studio.access import current_membership, generation_for
 from studio.forms import MODEL_OPTIONS, OTHER_PARAMETERS, GenerationForm, raw_options
 from studio.models import Generation, InputImage, State
+from studio.vidu import registry
 
 # Fields besides the model options that a GET may prefill (`?prompt=...`).
 PREFILLED = OTHER_PARAMETERS
@@ -102,7 +103,9 @@ def _context(form: GenerationForm, endpoint: str) -> dict:
         "form": form,
         "endpoint": endpoint,
         "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
-        "models": catalog.models_for(endpoint),
+        "provider": form.provider,
+        "models": catalog.models_offered(endpoint, form.provider.name),
+        "missing_models": catalog.missing_models(endpoint, form.provider.name),
         "estimate": form.estimate(),
         "limits": catalog.LIMITS,
         "price_source": catalog.PRICE_SOURCE,
@@ -163,6 +166,7 @@ def staged_image(request: HttpRequest, staged_id) -> HttpResponse:
 
 def _create(form: GenerationForm, membership, user) -> Generation:
     params = {k: v for k, v in form.params.items() if k not in ("model", "prompt")}
+    connection = registry.current()
     with transaction.atomic():
         generation = Generation.objects.create(
             team=membership.team,
@@ -171,14 +175,18 @@ def _create(form: GenerationForm, membership, user) -> Generation:
             model=form.params["model"],
             prompt=form.params.get("prompt", ""),
             params=params,
-            estimated_credits=catalog.estimate_credits(
+            # The rules checked are this provider's; the worker records the origin it
+            # sends to.
+            provider=connection.provider,
+            estimated_credits=catalog.estimate(
                 form.endpoint,
                 form.params["model"],
                 params["duration"],
                 params["resolution"],
                 off_peak=params.get("off_peak", False),
                 is_rec=params.get("is_rec", False),
-            ),
+                provider_name=connection.provider,
+            ).credits,
         )
         budgets.enforce(generation)  # locks the team row; raises OverBudget
         for position, name in enumerate(form.image_field_names()):
