@@ -22,8 +22,8 @@ def ensure_schedules(sender, **kwargs) -> None:
 @checks.register()
 def claim_outlasts_an_attempt(app_configs, **kwargs) -> list:
     """A submit claim must outlast one attempt, or the reconciler could take over a
-    claim whose request is still on its way to Vidu, and send it again."""
-    from studio.jobs import SEND_ATTEMPTS
+    claim whose request is still on its way to the provider, and send it again."""
+    from studio.submission import SEND_ATTEMPTS
 
     longest_wait = min(30.0, settings.STUDIO_BACKOFF_BASE * 2 ** (SEND_ATTEMPTS - 1))
     attempt = 2 * settings.VIDU_TIMEOUT + longest_wait + 10  # a lookup, a create, a pause

@@ -13,13 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from studio import catalog
 from studio.models import Generation, State, Team
 
 UNCHARGED_ENDINGS = (State.FAILED, State.CANCELLED)
@@ -98,14 +111,24 @@ def enforce(generation: Generation) -> None:
         raise OverBudget(team.monthly_budget, total - estimate, estimate)
 
 
+# Providers that report no cost at all: their videos are counted, never priced.
+UNREPORTED_PROVIDERS = [p.name for p in catalog.PROVIDERS.values() if p.cost_unit is None]
+
+
 @dataclass
 class Line:
-    """One row of the spending report: a member's or a model's month."""
+    """One row of the spending report: a member's or a model's month.
+
+    Credits and money stay apart: a provider that charges in US dollars is never
+    turned into credits, and one that reports nothing is counted as unreported.
+    """
 
     label: str
     videos: int
-    charged: int  # Vidu's figures
-    estimated: int  # estimates of what Vidu has not reported yet
+    charged: int  # the providers' figures in credits
+    estimated: int  # estimates of what a credit-charging provider has not reported yet
+    usd: Decimal = Decimal(0)  # the providers' figures in US dollars
+    unreported: int = 0  # videos from providers that report no cost
 
     @property
     def total(self) -> int:
@@ -119,11 +142,27 @@ def _lines(queryset: QuerySet[Generation], key: str) -> list[tuple[object, Line]
             videos=Count("id"),
             charged=Coalesce(Sum("credits"), 0),
             estimated=Coalesce(Sum(ESTIMATED), 0),
+            usd=Coalesce(
+                Sum("cost_usd"),
+                Value(Decimal(0)),
+                output_field=DecimalField(max_digits=14, decimal_places=4),
+            ),
+            unreported=Count("id", filter=Q(provider__in=UNREPORTED_PROVIDERS)),
         )
         .order_by(key)
     )
     return [
-        (row[key], Line(str(row[key]), row["videos"], row["charged"], row["estimated"]))
+        (
+            row[key],
+            Line(
+                str(row[key]),
+                row["videos"],
+                row["charged"],
+                row["estimated"],
+                Decimal(row["usd"]),
+                row["unreported"],
+            ),
+        )
         for row in rows
     ]
 
@@ -166,6 +205,8 @@ def report(team: Team, now: datetime | None = None) -> Report:
         sum(line.videos for line in by_model),
         sum(line.charged for line in by_model),
         sum(line.estimated for line in by_model),
+        sum((line.usd for line in by_model), Decimal(0)),
+        sum(line.unreported for line in by_model),
     )
     return Report(
         month_start(now), next_month_start(now), team.monthly_budget, total, by_member, by_model

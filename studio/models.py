@@ -71,6 +71,9 @@ class Invite(models.Model):
 class State(models.TextChoices):
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
+    # A create call's answer was lost and the provider cannot be asked whether it made the
+    # task: only a person may send it again (it may be paid for twice).
+    UNCONFIRMED = "unconfirmed", "Needs your decision"
     CREATED = "created", "Submitted"
     QUEUEING = "queueing", "Waiting at Vidu"
     PROCESSING = "processing", "Processing"
@@ -83,24 +86,16 @@ class State(models.TextChoices):
 STATE_RANK = {
     State.QUEUED: 0,
     State.SUBMITTING: 1,
-    State.CREATED: 2,
-    State.QUEUEING: 3,
-    State.PROCESSING: 4,
-    State.SUCCESS: 5,
-    State.FAILED: 5,
-    State.CANCELLED: 5,
+    State.UNCONFIRMED: 2,
+    State.CREATED: 3,
+    State.QUEUEING: 4,
+    State.PROCESSING: 5,
+    State.SUCCESS: 6,
+    State.FAILED: 6,
+    State.CANCELLED: 6,
 }
 TERMINAL = (State.SUCCESS, State.FAILED, State.CANCELLED)
 AT_PROVIDER = (State.CREATED, State.QUEUEING, State.PROCESSING)
-# Vidu's task states, as we store them ("scheduled" appears in an older text).
-PROVIDER_STATES = {
-    "created": State.CREATED,
-    "scheduled": State.QUEUEING,
-    "queueing": State.QUEUEING,
-    "processing": State.PROCESSING,
-    "success": State.SUCCESS,
-    "failed": State.FAILED,
-}
 
 
 def earlier_states(state: str) -> list[str]:
@@ -129,9 +124,15 @@ class Generation(models.Model):
     # without images, prompt and payload, which have their own homes.
     params = models.JSONField(default=dict)
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    # The connection the generation was sent to: its task is followed there, by the
+    # dialect that created it, whatever the configuration says later.
+    provider = models.CharField(max_length=20, default=catalog.DEFAULT_PROVIDER)
+    provider_base_url = models.CharField(max_length=200, blank=True)
     provider_task_id = models.CharField(max_length=64, blank=True, db_index=True)
     estimated_credits = models.PositiveIntegerField(null=True)
-    credits = models.PositiveIntegerField(null=True)  # the provider's figure
+    credits = models.PositiveIntegerField(null=True)  # the provider's figure, in credits
+    # The provider's figure where it charges money (US dollars), never turned into credits.
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     error_reason = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     result_status = models.CharField(
@@ -139,6 +140,9 @@ class Generation(models.Model):
     )
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True)
+    # When a create call was last about to be sent: a claim recovered from a dead worker
+    # with no such time never reached the provider, so sending is safe.
+    sent_at = models.DateTimeField(null=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True)
@@ -150,6 +154,23 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.kind} {self.id}"
+
+    @property
+    def provider_rules(self) -> catalog.Provider:
+        return catalog.PROVIDERS.get(self.provider) or catalog.PROVIDERS[catalog.DEFAULT_PROVIDER]
+
+    @property
+    def provider_label(self) -> str:
+        return self.provider_rules.label
+
+    @property
+    def cost_reported(self) -> bool:
+        """Whether the provider said what this cost (in its own unit)."""
+        return self.credits is not None or self.cost_usd is not None
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.state == State.UNCONFIRMED
 
     @property
     def duration(self) -> int | None:
@@ -168,7 +189,7 @@ class Generation(models.Model):
         """Whether the page should keep asking about this generation."""
         if self.state == State.SUCCESS:
             return self.result_status in (ResultStatus.NONE, ResultStatus.FETCHING)
-        return self.state not in TERMINAL
+        return self.state not in TERMINAL and self.state != State.UNCONFIRMED
 
     @property
     def progress(self) -> list[tuple[str, bool]]:
@@ -176,7 +197,7 @@ class Generation(models.Model):
         rank = STATE_RANK[self.state]
         return [
             ("Queued", True),
-            ("Sent to Vidu", rank >= STATE_RANK[State.CREATED]),
+            (f"Sent to {self.provider_label}", rank >= STATE_RANK[State.CREATED]),
             (
                 "Processing",
                 rank >= STATE_RANK[State.PROCESSING]
@@ -207,6 +228,34 @@ class Generation(models.Model):
         if moved:
             for key, value in values.items():
                 setattr(self, key, value)
+        return bool(moved)
+
+    def send_again(self, by) -> bool:
+        """A person decided to send an unconfirmed generation once more: queue it afresh.
+
+        The one way a state moves back, and only from UNCONFIRMED, only by a person.
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            moved = Generation.objects.filter(pk=self.pk, state=State.UNCONFIRMED).update(
+                state=State.QUEUED,
+                submit_attempts=0,
+                claimed_at=None,
+                sent_at=None,
+                error_reason="",
+                error_message="",
+                updated_at=now,
+            )
+            if moved:
+                GenerationEvent.objects.create(
+                    generation_id=self.pk,
+                    state=State.QUEUED,
+                    source="user",
+                    detail=f"sent again by {by}"[:500],
+                    at=now,
+                )
+        if moved:
+            self.refresh_from_db()
         return bool(moved)
 
 

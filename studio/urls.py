@@ -48,6 +48,11 @@ urlpatterns = [
     ),
     path("generations/<uuid:generation_id>/cancel/", actions.cancel, name="generation_cancel"),
     path(
+        "generations/<uuid:generation_id>/send-again/",
+        actions.send_again,
+        name="generation_send_again",
+    ),
+    path(
         "generations/<uuid:generation_id>/retry-fetch/",
         actions.retry_fetch,
         name="generation_retry",

@@ -15,7 +15,7 @@ import uuid
 import httpx
 import pytest
 
-from studio import jobs
+from studio import jobs, submission
 from studio.models import Generation
 from tests.conftest import require
 from tests.factories import make_generation
@@ -125,7 +125,7 @@ def run_under_faults(
     charged = collections.Counter(t["payload"] for t in tasks if t["credits"])
     assert all(n == 1 for n in charged.values())
     for task in tasks:
-        generation = generations[uuid.UUID(jobs.generation_id_from_payload(task["payload"]))]
+        generation = generations[uuid.UUID(submission.generation_id_from_payload(task["payload"]))]
         assert generation.provider_task_id == task["id"]
         if task["state"] == "success":
             assert generation.state == "success"

@@ -16,10 +16,11 @@ import pytest
 from django.core import signing
 from PIL import Image
 
-from studio import catalog, input_links, jobs
+from studio import catalog, input_links, submission
 from studio import images as image_tools
 from studio.models import Generation, InputImage
 from studio.simulator import Simulator
+from studio.vidu import registry
 from tests.conftest import png
 
 KEY = "images-key"
@@ -215,7 +216,11 @@ def stored_generation(team, author, images: list[bytes], **fields) -> Generation
 
 def sent_size(request) -> int:
     """The body exactly as the client sends it (httpx: compact, UTF-8)."""
-    return len(json.dumps(request.body(), ensure_ascii=False, separators=(",", ":")).encode())
+    return len(
+        json.dumps(
+            registry.connect().body(request), ensure_ascii=False, separators=(",", ":")
+        ).encode()
+    )
 
 
 @pytest.fixture
@@ -227,7 +232,7 @@ def simulator():
 def post(simulator, request, kind="img2video") -> httpx.Response:
     return httpx.post(
         f"{simulator.base_url}/ent/v2/{kind}",
-        json=request.body(),
+        json=registry.connect().body(request),
         headers={"Authorization": f"Token {KEY}"},
         timeout=60,
     )
@@ -240,11 +245,11 @@ def test_a_request_with_big_frames_and_a_long_payload_fits_and_is_accepted(
     settings.STUDIO_PUBLIC_URL = ""
     # Every character of this payload becomes six bytes when escaped: the worst case.
     generation = stored_generation(team, alice, [big_png, big_png], payload="\x01" * 100_000)
-    request = jobs.build_request(generation)
+    request = submission.build(generation)
     assert sent_size(request) <= catalog.REQUEST_BODY_MAX_BYTES
     answer = post(simulator, request, "start-end2video")
     assert answer.status_code == 200, answer.text[:500]
-    assert answer.json()["payload"] == jobs.provider_payload(generation)
+    assert answer.json()["payload"] == submission.provider_payload(generation)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -253,7 +258,7 @@ def test_with_a_public_url_a_big_frame_goes_as_a_signed_link_vidu_fetches(
 ):
     settings.STUDIO_PUBLIC_URL = live_server.url
     generation = stored_generation(team, alice, [big_png])
-    request = jobs.build_request(generation)
+    request = submission.build(generation)
     [link] = request.images
     assert link.startswith(f"{live_server.url}/inputs/") and link.endswith("/frame-0.png")
     assert httpx.get(link).content == big_png  # no login needed
@@ -267,7 +272,7 @@ def test_a_small_frame_stays_a_data_uri_even_with_a_public_url(
     simulator, team, alice, media_root, settings
 ):
     settings.STUDIO_PUBLIC_URL = "https://studio.example"
-    request = jobs.build_request(stored_generation(team, alice, [png(320, 180)]))
+    request = submission.build(stored_generation(team, alice, [png(320, 180)]))
     assert request.images[0].startswith("data:image/png;base64,")
     assert post(simulator, request).status_code == 200
 
@@ -310,6 +315,6 @@ def test_a_phone_photo_with_a_depth_map_is_sent_as_the_jpeg_it_is(
 ):
     settings.STUDIO_PUBLIC_URL = ""
     mpo = encode(noise(64, 48), "MPO", save_all=True, append_images=[noise(64, 48)])
-    request = jobs.build_request(stored_generation(team, alice, [mpo]))
+    request = submission.build(stored_generation(team, alice, [mpo]))
     assert request.images[0].startswith("data:image/jpeg;base64,")
     assert post(simulator, request).status_code == 200

@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from studio import jobs
+from studio import jobs, results, submission, task_updates
 from studio.models import Generation
 from studio.simulator import Simulator
+from studio.vidu import registry
 from tests.conftest import drain_queue, run_queued_jobs
 from tests.factories import make_generation
 
@@ -58,7 +59,7 @@ def test_a_second_submit_job_does_nothing(sim, queued):
 
 def test_it_sets_the_callback_url_when_the_studio_is_public(sim, queued, settings):
     settings.STUDIO_PUBLIC_URL = "https://studio.example.com"
-    request = jobs.build_request(queued)
+    request = submission.build(queued)
     assert request.callback_url == "https://studio.example.com/vidu/callback/"
     assert request.payload == str(queued.pk)
     assert request.images[0].startswith("data:image/png;base64,")
@@ -70,7 +71,7 @@ def test_it_wraps_a_users_own_payload(sim, team, alice):
     )
     jobs.submit(str(g.pk))
     (task,) = [t for t in sim.tasks() if "order-17" in t["payload"]]
-    assert jobs.generation_id_from_payload(task["payload"]) == str(g.pk)
+    assert submission.generation_id_from_payload(task["payload"]) == str(g.pk)
 
 
 def test_a_refusal_ends_failed_with_the_reason_in_plain_words(sim, team, alice):
@@ -115,11 +116,8 @@ def dead_claim(generation, seconds=600):
 
 def test_the_reconciler_adopts_a_task_sent_by_a_worker_that_died(sim, queued):
     # The dead worker's request reached Vidu; its answer was never stored.
-    request = jobs.build_request(queued)
-    from studio.vidu.client import ViduClient
-
-    with ViduClient() as client:
-        created = client.create("img2video", request)
+    request = submission.build(queued)
+    created = registry.connect().create(request)
     dead_claim(queued)
     drain_queue()
     assert jobs.reconcile()["recovered"] == 1
@@ -148,7 +146,7 @@ def test_the_reconciler_leaves_a_fresh_claim_alone(sim, queued):
 def test_it_gives_up_only_when_the_task_list_confirms_no_task(sim, queued):
     sim.faults.probabilities["submit_error"] = 1.0
     dead_claim(queued)
-    Generation.objects.filter(pk=queued.pk).update(submit_attempts=jobs.MAX_CLAIMS)
+    Generation.objects.filter(pk=queued.pk).update(submit_attempts=submission.MAX_CLAIMS)
     drain_queue()
     jobs.reconcile()
     assert run_queued_jobs() == ["gave up"]
@@ -160,7 +158,7 @@ def test_it_does_not_give_up_on_a_task_vidu_has(sim, queued):
     sim.faults.probabilities["submit_timeout"] = 1.0
     jobs.submit(str(queued.pk))  # recovered from the list
     Generation.objects.filter(pk=queued.pk).update(
-        state="submitting", provider_task_id="", submit_attempts=jobs.MAX_CLAIMS
+        state="submitting", provider_task_id="", submit_attempts=submission.MAX_CLAIMS
     )
     dead_claim(queued)
     drain_queue()
@@ -206,7 +204,7 @@ def test_polling_backs_off_with_age_and_never_stops(queued, settings):
     intervals = []
     for age in ages:
         queued.created_at = timezone.now() - age
-        intervals.append(jobs.poll_interval(queued))
+        intervals.append(task_updates.poll_interval(queued))
     assert intervals == sorted(intervals) and intervals[0] < intervals[-1]
     assert intervals[-1] <= timedelta(hours=1)
 
@@ -231,12 +229,9 @@ def test_an_expired_url_is_refreshed_by_querying_again(sim, queued, settings):
     # A first fetch of the same URLs (say, by a browser) spends them.
     import httpx
 
-    from studio.vidu.client import ViduClient
-
-    with ViduClient() as client:
-        task = client.query(queued.provider_task_id)
-    assert httpx.get(task.creations[0].url).status_code == 200
-    assert httpx.get(task.creations[0].url).status_code == 403
+    task = registry.connect().query(queued.provider_task_id)
+    assert httpx.get(task.videos[0].url).status_code == 200
+    assert httpx.get(task.videos[0].url).status_code == 403
     assert jobs.fetch_result(str(queued.pk)) == "stored"
 
 
@@ -253,13 +248,13 @@ def test_a_result_that_cannot_be_fetched_is_marked_and_can_be_retried(
     sim.faults.probabilities["query_error"] = 0.0
     drain_queue()
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.retry_fetch(queued)
+        assert results.retry(queued)
     assert drain_queue() == ["studio.jobs.fetch_result"]
     assert jobs.fetch_result(str(queued.pk)) == "stored"
 
 
 def test_a_queued_generation_is_cancelled_locally(sim, queued):
-    assert "nothing was charged" in jobs.cancel(queued)
+    assert "nothing was charged" in task_updates.cancel(queued)
     assert jobs.submit(str(queued.pk)) == "not claimed"
     assert tasks_for(sim, queued) == []
 
@@ -268,7 +263,7 @@ def test_an_off_peak_task_is_cancelled_at_vidu(sim, team, alice):
     g = make_generation(team, alice, params={"duration": 2, "resolution": "540p", "off_peak": True})
     jobs.submit(str(g.pk))
     g.refresh_from_db()
-    assert "refunded" in jobs.cancel(g)
+    assert "refunded" in task_updates.cancel(g)
     g.refresh_from_db()
     assert (g.state, g.credits) == ("cancelled", 0)
     (task,) = tasks_for(sim, g)
@@ -278,15 +273,15 @@ def test_an_off_peak_task_is_cancelled_at_vidu(sim, team, alice):
 def test_a_task_made_at_once_cannot_be_cancelled(sim, queued):
     jobs.submit(str(queued.pk))
     queued.refresh_from_db()
-    with pytest.raises(jobs.CannotCancel, match="only off-peak"):
-        jobs.cancel(queued)
+    with pytest.raises(task_updates.CannotCancel, match="only off-peak"):
+        task_updates.cancel(queued)
 
 
 def test_a_processing_task_cannot_be_cancelled(queued):
     Generation.objects.filter(pk=queued.pk).update(state="processing")
     queued.refresh_from_db()
-    with pytest.raises(jobs.CannotCancel, match="already making"):
-        jobs.cancel(queued)
+    with pytest.raises(task_updates.CannotCancel, match="already making"):
+        task_updates.cancel(queued)
 
 
 def test_the_reconciler_retries_a_failed_copy_while_vidu_keeps_it(
@@ -337,7 +332,7 @@ def test_a_worker_that_lost_its_claim_sends_nothing(sim, queued):
     dead_claim(queued)
     mine = Generation.objects.get(pk=queued.pk)
     Generation.objects.filter(pk=queued.pk).update(claimed_at=timezone.now())
-    assert jobs._send(mine, maybe_sent=False) == "claim lost"
+    assert submission.send(mine, maybe_sent=False) == "claim lost"
     assert tasks_for(sim, queued) == []
 
 
@@ -345,7 +340,7 @@ def test_a_worker_stops_once_a_callback_attached_the_task(sim, queued):
     dead_claim(queued, seconds=1)
     mine = Generation.objects.get(pk=queued.pk)
     Generation.objects.filter(pk=queued.pk).update(provider_task_id="from-a-callback")
-    assert jobs._send(mine, maybe_sent=True) == "claim lost"
+    assert submission.send(mine, maybe_sent=True) == "claim lost"
     assert tasks_for(sim, queued) == []
 
 
@@ -353,7 +348,7 @@ def test_an_unreadable_task_list_neither_resends_nor_fails(sim, queued, settings
     dead_claim(queued, seconds=1)
     mine = Generation.objects.get(pk=queued.pk)
     settings.VIDU_API_KEY = "not-the-key"  # the list answers 401
-    assert jobs._send(mine, maybe_sent=True) == "retry later"
+    assert submission.send(mine, maybe_sent=True) == "retry later"
     queued.refresh_from_db()
     assert queued.state == "submitting" and "refused the studio's API key" in (queued.error_message)
     assert tasks_for(sim, queued) == []

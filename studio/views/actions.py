@@ -1,5 +1,5 @@
-"""What a member can do to a generation after submitting it: cancel it, or retry
-copying a video that could not be copied."""
+"""What a member can do to a generation after submitting it: cancel it, retry copying a
+video that could not be copied, or send again one whose answer was lost."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from studio import jobs
+from studio import jobs, results, task_updates
 from studio.access import generation_for
 
 
@@ -26,8 +26,8 @@ def _generation_to_change(request: HttpRequest, generation_id):
 def cancel(request: HttpRequest, generation_id) -> HttpResponse:
     generation = _generation_to_change(request, generation_id)
     try:
-        messages.success(request, jobs.cancel(generation))
-    except jobs.CannotCancel as exc:
+        messages.success(request, task_updates.cancel(generation))
+    except task_updates.CannotCancel as exc:
         messages.error(request, f"This video cannot be cancelled. {exc}")
     return redirect("generation", generation.pk)
 
@@ -36,8 +36,21 @@ def cancel(request: HttpRequest, generation_id) -> HttpResponse:
 @login_required
 def retry_fetch(request: HttpRequest, generation_id) -> HttpResponse:
     generation = _generation_to_change(request, generation_id)
-    if jobs.retry_fetch(generation):
-        messages.success(request, "Copying the video from Vidu again.")
+    if results.retry(generation):
+        messages.success(request, f"Copying the video from {generation.provider_label} again.")
     else:
         messages.info(request, "There is nothing to retry: the video is stored or on its way.")
+    return redirect("generation", generation.pk)
+
+
+@require_POST
+@login_required
+def send_again(request: HttpRequest, generation_id) -> HttpResponse:
+    """A person's decision to send a generation whose first answer was lost."""
+    generation = _generation_to_change(request, generation_id)
+    if generation.send_again(request.user):
+        jobs.enqueue_submit(generation)
+        messages.success(request, f"Sending it to {generation.provider_label} again.")
+    else:
+        messages.info(request, "It is no longer waiting for a decision.")
     return redirect("generation", generation.pk)

@@ -1,8 +1,7 @@
-"""Vidu's callbacks: signed POSTs of a task's state, checked before anything moves."""
+"""The provider's callbacks: signed POSTs of a task's state, checked before anything moves."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -15,9 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from studio import jobs
+from studio import submission, task_updates
 from studio.models import CallbackNonce, Generation, State
-from studio.vidu import schemas, signatures
+from studio.vidu import registry, signatures
+from studio.vidu.base import ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,13 @@ log = logging.getLogger(__name__)
 @csrf_exempt
 @require_POST
 def vidu_callback(request: HttpRequest) -> JsonResponse:
+    dialect = registry.connect()
+    if not dialect.takes_callbacks:
+        return JsonResponse({"error": "this provider sends no callbacks"}, status=404)
+    key = settings.VIDU_API_KEY
     try:
         nonce = signatures.verify(
-            settings.VIDU_API_KEY,
+            key,
             request.method,
             _signed_path(request),
             request.META.get("QUERY_STRING", ""),
@@ -38,25 +42,30 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
         log.warning("refused a callback: %s", exc)
         return JsonResponse({"error": "bad signature"}, status=401)
     try:
-        task = schemas.TaskResponse.model_validate(json.loads(request.body))
-    except (ValueError, ValidationError):
+        view = dialect.read_callback(request.body)
+    except (ValueError, ValidationError, ProviderError):
         return JsonResponse({"error": "unreadable body"}, status=400)
 
-    generation = Generation.objects.filter(provider_task_id=task.id).first()
+    generation = Generation.objects.filter(provider_task_id=view.task_id).first()
     if generation is None:
         # The callback can beat the create call's answer: find it by our payload.
-        gid = jobs.generation_id_from_payload(task.payload)
+        gid = submission.generation_id_from_payload(view.payload)
         try:
             generation = (
                 Generation.objects.filter(
-                    pk=gid, provider_task_id="", state=State.SUBMITTING
+                    pk=gid,
+                    provider_task_id="",
+                    state__in=(State.SUBMITTING, State.UNCONFIRMED),
                 ).first()
                 if gid
                 else None
             )
         except (ValueError, Exception):
             generation = None
-    if generation is None:
+    # Only the key that created a task signs its callbacks: a task sent through another
+    # connection is followed by polling instead.
+    connection = submission.connection_of(generation) if generation else None
+    if generation is None or registry.api_key_for(connection) != key:
         return JsonResponse({"error": "unknown task"}, status=404)
 
     try:
@@ -68,12 +77,14 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
         seen_at__lt=timezone.now() - timedelta(seconds=settings.VIDU_CALLBACK_MAX_SKEW * 2)
     ).delete()
 
-    jobs.apply_task(generation, task, "callback")
+    task_updates.apply_view(
+        generation, registry.connect(connection).read_callback(request.body), "callback"
+    )
     return JsonResponse({})
 
 
 def _signed_path(request: HttpRequest) -> str:
-    """The path Vidu signed: that of the callback URL we gave it, which a proxy in front
-    of the studio may have rewritten on the way here."""
-    url = jobs.callback_url()
+    """The path the provider signed: that of the callback URL we gave it, which a proxy in
+    front of the studio may have rewritten on the way here."""
+    url = submission.callback_url()
     return urlsplit(url).path if url else request.path

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from studio import catalog
 from studio.models import Membership, Team
 
 
@@ -38,7 +39,17 @@ class Command(BaseCommand):
             commands.append(
                 (
                     "simulator",
-                    [python, manage, "vidu_simulator", "--port", str(settings.VIDU_SIM_PORT)],
+                    [
+                        python,
+                        manage,
+                        "vidu_simulator",
+                        "--port",
+                        str(settings.VIDU_SIM_PORT),
+                        # The simulator speaks the dialect of the provider the studio is
+                        # set up for, so the gateway's paths and shapes are exercised.
+                        "--dialect",
+                        settings.VIDU_PROVIDER,
+                    ],
                 )
             )
         commands.append(("worker", [python, manage, "qcluster"]))
@@ -70,6 +81,13 @@ class Command(BaseCommand):
             # Each child leads its own process group: Ctrl-C reaches only this command,
             # which then stops every child and whatever the child forked, in order.
             processes.append((name, subprocess.Popen(argv, env=env, process_group=0)))
+        provider = catalog.provider(settings.VIDU_PROVIDER).label
+        where = (
+            f"the local simulator speaking {provider}'s API"
+            if settings.VIDU_USING_SIMULATOR
+            else f"{provider} at {settings.VIDU_BASE_URL}"
+        )
+        self.stdout.write(f"Videos are made by {where}.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, "

@@ -1,0 +1,317 @@
+"""Building a generation's request and sending it to its provider, exactly once.
+
+A create call whose answer was lost may still have made (and charged) the task. Where
+the provider can be asked (the official task list, by our payload), the worker asks
+before it sends again; where it cannot, the generation stops as UNCONFIRMED and only a
+person may send it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from pydantic import ValidationError
+
+from studio import images as image_tools
+from studio import input_links
+from studio.models import Generation, State
+from studio.vidu import registry
+from studio.vidu.base import CREDITS, USD, Dialect, ProviderError, Submission, TaskView
+
+log = logging.getLogger(__name__)
+
+SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
+MAX_CLAIMS = 4  # after this many claims that all failed to reach the provider, give up
+# A provider's cost beyond this is not believed (a misread field, a forged body).
+MAX_CREDITS = 1_000_000
+MAX_USD = 100_000
+
+
+def backoff(attempt: int, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter: attempt 1 waits up to the base delay."""
+    base = settings.STUDIO_BACKOFF_BASE
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+def connection_of(generation: Generation) -> registry.Connection:
+    base_url = generation.provider_base_url
+    if not base_url:
+        current = registry.current()
+        base_url = current.base_url if current.provider == generation.provider else ""
+        base_url = base_url or registry.default_base_url(generation.provider)
+    return registry.Connection(generation.provider, base_url)
+
+
+def dialect_for(generation: Generation) -> Dialect:
+    """The dialect that speaks to the provider this generation was sent to."""
+    return registry.connect(connection_of(generation))
+
+
+def callback_url() -> str | None:
+    if not settings.STUDIO_PUBLIC_URL:
+        return None
+    return settings.STUDIO_PUBLIC_URL + reverse("vidu_callback")
+
+
+def provider_payload(generation: Generation) -> str:
+    """What we send as `payload`: our generation's id, wrapping the user's own payload.
+
+    It is how a lost submission is found again in the provider's task list.
+    """
+    return wrap_payload(str(generation.pk), generation.params.get("payload", ""))
+
+
+def wrap_payload(generation_id: str, user_payload: str) -> str:
+    if not user_payload:
+        return generation_id
+    # ensure_ascii=False: the provider counts characters, and escaping would multiply them.
+    return json.dumps(
+        {"studio_generation": generation_id, "payload": user_payload}, ensure_ascii=False
+    )
+
+
+def generation_id_from_payload(payload: str) -> str | None:
+    if payload.startswith("{"):
+        try:
+            return str(json.loads(payload).get("studio_generation") or "") or None
+        except (ValueError, AttributeError):
+            return None
+    return payload or None
+
+
+def build(generation: Generation, dialect: Dialect | None = None) -> Submission:
+    """The neutral submission, images included, as the dialect will send it."""
+    dialect = dialect or dialect_for(generation)
+    rules = generation.provider_rules
+    params = {
+        k: v
+        for k, v in generation.params.items()
+        if k != "payload" and rules.takes_parameter(generation.kind, k)
+    }
+    stored = list(generation.images.all())
+    pictures = []
+    for image in stored:
+        with image.file.open("rb") as fh:
+            pictures.append((fh.read(), image.format))
+    submission = Submission(
+        endpoint=generation.kind,
+        model=generation.model,
+        images=("",) * len(pictures),
+        prompt=generation.prompt,
+        params=params,
+        payload=provider_payload(generation)
+        if rules.takes_parameter(generation.kind, "payload")
+        else "",
+        callback_url=callback_url() if dialect.takes_callbacks else None,
+    )
+    # The rest of the body (a payload may be a megabyte) is measured as it will be sent;
+    # the images get what is left of the 20 MB: as data URIs, as signed links to our
+    # own copies when the provider can reach us, or re-encoded until they fit.
+    reserve = image_tools.json_size(dialect.body(submission)) + 1024
+    images = image_tools.request_images(
+        pictures, reserve=reserve, urls=[input_links.url_for(image) for image in stored]
+    )
+    return submission.with_images(images)
+
+
+def cost_fields(view: TaskView) -> dict:
+    """The generation fields for a provider's reported cost, when it is believable."""
+    cost = view.cost
+    if cost is None or cost.amount < 0:
+        return {}
+    if cost.unit == CREDITS and cost.amount <= MAX_CREDITS:
+        return {"credits": int(cost.amount)}
+    if cost.unit == USD and cost.amount <= MAX_USD:
+        return {"cost_usd": cost.amount.quantize(type(cost.amount)("0.0001"))}
+    log.warning("ignored an unbelievable cost %s %s", cost.amount, cost.unit)
+    return {}
+
+
+def renew_claim(generation: Generation) -> bool:
+    """Keep our claim alive before each attempt; False when it is no longer ours.
+
+    A callback may have attached the task meanwhile, or the reconciler may have taken
+    over a claim we held too long: either way, sending again could pay twice.
+    """
+    now = timezone.now()
+    renewed = Generation.objects.filter(
+        pk=generation.pk,
+        state=State.SUBMITTING,
+        provider_task_id="",
+        claimed_at=generation.claimed_at,
+    ).update(claimed_at=now)
+    if renewed:
+        generation.claimed_at = now
+    return bool(renewed)
+
+
+def send(generation: Generation, *, maybe_sent: bool) -> str:
+    """Send the create call, retrying what is safe to retry.
+
+    `maybe_sent`: an earlier attempt may have reached the provider. Where it can be
+    asked, look for our payload before sending again; where it cannot, stop and let a
+    person decide. A task is never paid for twice by the studio's own doing.
+    """
+    if not generation.provider_base_url:
+        # The connection it is sent to: from here on its task is followed there.
+        base_url = connection_of(generation).base_url
+        Generation.objects.filter(pk=generation.pk, provider_base_url="").update(
+            provider_base_url=base_url
+        )
+        generation.provider_base_url = base_url
+    dialect = dialect_for(generation)
+    try:
+        submission = build(generation, dialect)
+    except (image_tools.ImageProblem, ValidationError, OSError) as exc:
+        # Nothing was sent, and sending again would not help.
+        log.exception("cannot build the request for %s", generation.pk)
+        message = (
+            str(exc)
+            if isinstance(exc, image_tools.ImageProblem)
+            else (
+                f"The studio could not build the request for {dialect.label}; nothing was "
+                "sent or charged."
+            )
+        )
+        generation.advance(
+            State.FAILED,
+            "submit",
+            exc.__class__.__name__,
+            error_reason="StudioRequestInvalid",
+            error_message=message,
+        )
+        return "failed"
+    last: ProviderError | None = None
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        if attempt > 1:
+            time.sleep(backoff(attempt - 1))
+        if not renew_claim(generation):
+            return "claim lost"
+        if maybe_sent:
+            if not dialect.finds_lost_tasks:
+                unconfirmed(generation, last)
+                return "unconfirmed"
+            try:
+                found = dialect.find_by_payload(
+                    submission.payload, since=generation.created_at - timedelta(minutes=5)
+                )
+            except ProviderError as exc:
+                # Without the list we cannot know whether the provider has the task:
+                # neither send again nor call it failed. Keep the claim for later.
+                last = exc
+                log.info("submit %s: task list unavailable: %s", generation.pk, exc)
+                if not exc.permanent:
+                    continue
+                break
+            if found is not None:
+                recovered(generation, found)
+                return "recovered"
+        Generation.objects.filter(pk=generation.pk, claimed_at=generation.claimed_at).update(
+            sent_at=timezone.now()
+        )
+        try:
+            view = dialect.create(submission)
+        except ProviderError as exc:
+            if exc.permanent:
+                generation.advance(
+                    State.FAILED,
+                    "submit",
+                    f"{exc.reason}: {exc.message}",
+                    error_reason=exc.reason[:64],
+                    error_message=exc.plain,
+                )
+                return "refused"
+            last = exc
+            maybe_sent = maybe_sent or exc.maybe_sent
+            log.info("submit %s attempt %s: %s", generation.pk, attempt, exc)
+            continue
+        accepted(generation, view, "accepted")
+        return "submitted"
+    # Still unknown: leave the claim; the reconciler looks again later.
+    Generation.objects.filter(pk=generation.pk, state=State.SUBMITTING).update(
+        error_reason=last.reason[:64] if last else "", error_message=last.plain if last else ""
+    )
+    return "retry later"
+
+
+def resume(generation: Generation) -> str:
+    """Carry on a submission whose worker died. Where the provider can be asked, ask it
+    first; elsewhere a claim whose create call never started is safe to send."""
+    maybe_sent = dialect_for(generation).finds_lost_tasks or generation.sent_at is not None
+    return send(generation, maybe_sent=maybe_sent)
+
+
+def accepted(generation: Generation, view: TaskView, how: str) -> None:
+    """Record that the provider has the task: its id, its cost, and when to ask next."""
+    from studio.task_updates import apply_view, first_poll_at
+
+    fields = dict(
+        provider_task_id=view.task_id,
+        error_reason="",
+        error_message="",
+        next_poll_at=first_poll_at(generation),
+        **cost_fields(view),
+    )
+    if not generation.advance(State.CREATED, "submit", f"task {view.task_id} {how}", **fields):
+        # A callback raced ahead and moved the state; the task id must still be kept.
+        Generation.objects.filter(pk=generation.pk, provider_task_id="").update(
+            provider_task_id=view.task_id
+        )
+    if view.state != State.CREATED:
+        apply_view(generation, view, "poll")
+
+
+def recovered(generation: Generation, found: TaskView) -> None:
+    """Adopt a task found in the provider's list; it may have moved on since."""
+    accepted(generation, found, "recovered from the task list")
+
+
+def unconfirmed(generation: Generation, last: ProviderError | None) -> None:
+    label = generation.provider_label
+    generation.advance(
+        State.UNCONFIRMED,
+        "submit",
+        last.reason if last else "answer lost",
+        error_reason=(last.reason if last else "AnswerLost")[:64],
+        error_message=(
+            f"The studio sent this video to {label}, but the answer was lost "
+            f"({last.plain if last else 'no answer'}). {label} may have accepted the task, "
+            f"and it offers no way to ask: check its console before sending it again, or "
+            "it may be paid for twice."
+        ),
+    )
+
+
+def give_up(generation: Generation) -> None:
+    """Stop trying to submit, without ever risking a second payment."""
+    dialect = dialect_for(generation)
+    if generation.sent_at is not None and not dialect.finds_lost_tasks:
+        unconfirmed(generation, None)
+        return
+    if dialect.finds_lost_tasks:
+        try:
+            found = dialect.find_by_payload(
+                provider_payload(generation), since=generation.created_at - timedelta(minutes=5)
+            )
+        except ProviderError as exc:
+            log.info("give up %s: cannot check the task list yet: %s", generation.pk, exc)
+            return  # the next reconcile asks again
+        if found is not None:
+            recovered(generation, found)
+            return
+    label = generation.provider_label
+    generation.advance(
+        State.FAILED,
+        "poll",
+        "gave up",
+        error_reason=generation.error_reason or "ProviderUnavailable",
+        error_message=f"{label} could not be reached to start this video; nothing was "
+        "charged. " + (generation.error_message or ""),
+    )

@@ -1,0 +1,146 @@
+"""Following a task at its provider: applying what it reports (a callback or a poll),
+deciding when to ask again, and cancelling where the provider allows it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from studio.models import AT_PROVIDER, Generation, State
+from studio.submission import cost_fields, dialect_for
+from studio.vidu.base import ProviderError, TaskView
+
+log = logging.getLogger(__name__)
+
+POLLS_PER_RUN = 200
+
+
+def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
+    """Move a generation forward to what its provider reports; returns whether it moved."""
+    from studio.jobs import enqueue_fetch
+
+    state = view.state
+    fields: dict = {"next_poll_at": timezone.now() + poll_interval(generation), **cost_fields(view)}
+    if not generation.provider_task_id:
+        fields["provider_task_id"] = view.task_id
+    if state in (State.FAILED, State.CANCELLED):
+        fields["error_reason"] = (view.reason or "Failed")[:64]
+        fields["error_message"] = (
+            view.message or f"{generation.provider_label} reported that the task failed."
+        )
+    moved = generation.advance(state, source, view.reason, **fields)
+    if not moved:
+        # Same or older news: only refresh when we next ask, and a later cost figure.
+        Generation.objects.filter(pk=generation.pk, state__in=AT_PROVIDER).update(
+            next_poll_at=fields["next_poll_at"]
+        )
+        costs = cost_fields(view)
+        if costs and generation.state == state:
+            Generation.objects.filter(pk=generation.pk, state=state).update(**costs)
+    if moved and state == State.SUCCESS:
+        enqueue_fetch(generation.pk)
+    return moved
+
+
+def first_poll_at(generation: Generation):
+    return timezone.now() + timedelta(seconds=settings.STUDIO_QUIET_SECONDS)
+
+
+def poll_interval(generation: Generation) -> timedelta:
+    """How long to wait before asking again; longer as a task ages, never forever."""
+    age = (timezone.now() - generation.created_at).total_seconds()
+    quiet = settings.STUDIO_QUIET_SECONDS
+    if age < 600:
+        return timedelta(seconds=quiet)
+    if age < 3600:
+        return timedelta(seconds=max(quiet, 120))
+    if age < 6 * 3600:
+        return timedelta(seconds=max(quiet, 600))
+    return timedelta(seconds=max(quiet, 1800))  # off-peak tasks may take 48 hours
+
+
+def poll_due(now=None) -> int:
+    """Ask each provider about the tasks that are due; returns how many answered."""
+    now = now or timezone.now()
+    due = Generation.objects.filter(state__in=AT_PROVIDER).filter(
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True)
+    )
+    polled = 0
+    for generation in due[:POLLS_PER_RUN]:
+        # Claim this poll so two reconcilers do not both ask.
+        won = Generation.objects.filter(
+            pk=generation.pk, next_poll_at=generation.next_poll_at
+        ).update(next_poll_at=now + poll_interval(generation))
+        if not won or not generation.provider_task_id:
+            continue
+        if poll(generation):
+            polled += 1
+    return polled
+
+
+def poll(generation: Generation) -> bool:
+    """Ask the provider about one task and apply the answer; False when it did not say."""
+    try:
+        view = dialect_for(generation).query(generation.provider_task_id)
+    except ProviderError as exc:
+        if exc.permanent and exc.status == 404:
+            generation.advance(
+                State.FAILED,
+                "poll",
+                exc.reason,
+                error_reason=exc.reason[:64],
+                error_message=exc.plain,
+            )
+        else:
+            log.info("poll %s: %s", generation.pk, exc)
+        return False
+    apply_view(generation, view, "poll")
+    return True
+
+
+class CannotCancel(Exception):
+    """The message says why, in the user's words."""
+
+
+def cancel(generation: Generation) -> str:
+    """Cancel a generation if it can still be cancelled; return what happened."""
+    label = generation.provider_label
+    if generation.state == State.QUEUED:
+        if generation.advance(
+            State.CANCELLED, "user", "cancelled before sending", error_reason="UserCancelled"
+        ):
+            return f"Cancelled before it was sent to {label}; nothing was charged."
+        generation.refresh_from_db()  # the worker claimed it meanwhile
+    if generation.state == State.UNCONFIRMED:
+        if generation.advance(
+            State.CANCELLED, "user", "not sent again", error_reason="UserCancelled"
+        ):
+            return f"Stopped here. If {label} did make the task, the studio does not follow it."
+        generation.refresh_from_db()
+    if generation.state == State.SUBMITTING:
+        raise CannotCancel(f"It is being sent to {label} right now; try again in a moment.")
+    if generation.is_terminal:
+        raise CannotCancel(f"It has already ended ({generation.get_state_display().lower()}).")
+    dialect = dialect_for(generation)
+    if not dialect.cancels:
+        raise CannotCancel(f"{label} offers no way to cancel a task once it is sent.")
+    if generation.state == State.PROCESSING:
+        raise CannotCancel(
+            f"{label} is already making this video; a running task cannot be cancelled."
+        )
+    if not generation.params.get("off_peak"):
+        raise CannotCancel(
+            f"{label} can cancel only off-peak tasks; this one was sent to be made at once."
+        )
+    try:
+        dialect.cancel(generation.provider_task_id)
+    except ProviderError as exc:
+        raise CannotCancel(f"{label} did not cancel it: {exc.plain}") from None
+    generation.advance(
+        State.CANCELLED, "user", f"cancelled at {label}", credits=0, error_reason="UserCancelled"
+    )
+    return f"{label} cancelled the off-peak task; its credits are refunded."
