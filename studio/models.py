@@ -75,7 +75,7 @@ class State(models.TextChoices):
     # task: only a person may send it again (it may be paid for twice).
     UNCONFIRMED = "unconfirmed", "Needs your decision"
     CREATED = "created", "Submitted"
-    QUEUEING = "queueing", "Waiting at Vidu"
+    QUEUEING = "queueing", "Waiting in the queue"
     PROCESSING = "processing", "Processing"
     SUCCESS = "success", "Done"
     FAILED = "failed", "Failed"

@@ -14,7 +14,7 @@ urlpatterns = [
     path("generations/", generations.history, name="history"),
     path("generations/poll/", generations.poll, name="poll"),
     path("generations/<uuid:generation_id>/", generations.detail, name="generation"),
-    # Teams, shared links, history players and watermarked downloads (issue 5)
+    # Teams, shared links, history players and watermarked downloads
     path("generations/<uuid:generation_id>/player/", generations.player, name="generation_player"),
     path(
         "generations/<uuid:generation_id>/video-watermarked.mp4",

@@ -104,6 +104,7 @@ def _context(form: GenerationForm, endpoint: str) -> dict:
         "endpoint": endpoint,
         "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
         "provider": form.provider,
+        "team": form.team,
         "models": catalog.models_offered(endpoint, form.provider.name),
         "missing_models": catalog.missing_models(endpoint, form.provider.name),
         "estimate": form.estimate(),
