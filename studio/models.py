@@ -135,6 +135,9 @@ class Generation(models.Model):
     cost_usd = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     error_reason = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # The provider's own link to the finished video, shown while the studio copies it;
+    # it expires (24 hours at Vidu), so the page moves to our copy once it is stored.
+    preview_url = models.URLField(max_length=2000, blank=True)
     result_status = models.CharField(
         max_length=12, choices=ResultStatus.choices, default=ResultStatus.NONE, blank=True
     )
