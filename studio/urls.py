@@ -2,7 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studio.views import actions, callbacks, generate, generations, inputs, media, shares, teams
+from studio.views import (
+    actions,
+    callbacks,
+    generate,
+    generations,
+    inputs,
+    media,
+    polls,
+    shares,
+    teams,
+)
 
 urlpatterns = [
     path("", generations.home, name="home"),
@@ -12,7 +22,7 @@ urlpatterns = [
     path("generate/staged/<uuid:staged_id>/", generate.staged_image, name="staged_image"),
     path("inputs/<str:token>/<str:filename>", inputs.signed_input, name="signed_input"),
     path("generations/", generations.history, name="history"),
-    path("generations/poll/", generations.poll, name="poll"),
+    path("generations/poll/", polls.poll, name="poll"),
     path("generations/<uuid:generation_id>/", generations.detail, name="generation"),
     # Teams, shared links, history players and watermarked downloads
     path("generations/<uuid:generation_id>/player/", generations.player, name="generation_player"),

@@ -11,17 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from studio import catalog
-from studio.access import current_membership, generation_for, pick_membership
+from studio.access import generation_for, pick_membership
 from studio.models import TERMINAL, Generation, Membership, State
+from studio.views.polls import POLL_SECONDS, poll_query
 
 PAGE_SIZE = 24
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-POLL_SECONDS = 2
 
 STATE_FILTERS = {
     "active": ("In progress", ~Q(state__in=TERMINAL)),
@@ -54,15 +53,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if pick_membership(request) is None:
         return render(request, "teams/no_team.html", status=403)
     return redirect("history")
-
-
-def poll_query(generations) -> str:
-    """The poll URL's query: each in-flight generation with the version the page shows."""
-    return "&".join(f"g={g.pk}.{version(g)}" for g in generations if g.in_flight)
-
-
-def version(generation: Generation) -> str:
-    return f"{generation.state}-{generation.result_status or 'none'}"
 
 
 class HistoryFilters(forms.Form):
@@ -233,51 +223,3 @@ def player(request: HttpRequest, generation_id) -> HttpResponse:
     if creation is None or not creation.video:
         raise Http404
     return render(request, "generations/card.html#player", {"g": generation, "creation": creation})
-
-
-@require_GET
-@login_required
-def poll(request: HttpRequest) -> HttpResponse:
-    """One request a page interval for every in-flight generation on the page.
-
-    Answers with the generations whose state changed since the page last saw them (as
-    out-of-band swaps), and a fresh poller; HTTP 286, which stops htmx polling, once
-    nothing on the page is in flight any more.
-    """
-    membership = current_membership(request)
-    view = "status" if request.GET.get("view") == "status" else "card"
-    seen: dict[str, str] = {}
-    for item in request.GET.getlist("g")[: PAGE_SIZE * 2]:
-        gid, _, known = item.partition(".")
-        try:
-            seen[str(uuid.UUID(gid))] = known
-        except ValueError:
-            raise Http404 from None
-    related = ["creations", "events"] if view == "status" else ["creations"]
-    generations = list(
-        Generation.objects.filter(team=membership.team, pk__in=list(seen))
-        .select_related("author")
-        .prefetch_related(*related)
-    )
-    parts = []
-    for generation in generations:
-        if version(generation) != seen.get(str(generation.pk)):
-            if view == "status":
-                context = status_context(generation, membership)
-            else:
-                context = {
-                    "g": generation,
-                    "creation": next(iter(generation.creations.all()), None),
-                }
-            context["oob"] = True
-            parts.append(render_to_string(f"generations/{view}.html", context, request))
-    query = poll_query(generations)
-    if query:
-        parts.append(
-            render_to_string(
-                "generations/poller.html",
-                {"poll_query": query, "poll_view": view, "poll_seconds": POLL_SECONDS, "oob": True},
-                request,
-            )
-        )
-    return HttpResponse("".join(parts), status=200 if query else 286)
