@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from studio.access import memberships, pick_membership
+from studio.views import polls
 
 
 def studio(request) -> dict:
@@ -17,4 +18,6 @@ def studio(request) -> dict:
         "my_memberships": SimpleLazyObject(lambda: memberships(request)),
         "current_membership": SimpleLazyObject(lambda: pick_membership(request)),
         "public_base": SimpleLazyObject(public_base),
+        # Lazy: only pages with a poller sign one.
+        "poll_token": SimpleLazyObject(lambda: polls.token_for(request)),
     }

@@ -223,8 +223,11 @@ VIDU_CALLBACK_MAX_SKEW = envint("VIDU_CALLBACK_MAX_SKEW", "300")
 
 # Base URL the provider can reach us on (callbacks) and that share links use.
 STUDIO_PUBLIC_URL = os.environ.get("STUDIO_PUBLIC_URL", "").rstrip("/")
-# A generation with no news for this long is polled by the reconciler.
-STUDIO_QUIET_SECONDS = envint("STUDIO_QUIET_SECONDS", "60")
+# Tasks at the provider are asked about this often at first (seconds), less often as
+# they age; one follower call covers many tasks where the provider allows it.
+STUDIO_POLL_SECONDS = float(os.environ.get("STUDIO_POLL_SECONDS", "2"))
+# At most this many calls a second from one follower to one provider connection.
+STUDIO_PROVIDER_CALLS_PER_SECOND = float(os.environ.get("STUDIO_PROVIDER_CALLS_PER_SECOND", "10"))
 # A claim older than this (the worker died mid-submit) is recovered by the reconciler.
 STUDIO_CLAIM_TIMEOUT = envint("STUDIO_CLAIM_TIMEOUT", "120")
 # A copy of a finished video that failed is tried again after this long (for 24 hours).

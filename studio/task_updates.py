@@ -27,6 +27,8 @@ def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
     fields: dict = {"next_poll_at": timezone.now() + poll_interval(generation), **cost_fields(view)}
     if not generation.provider_task_id:
         fields["provider_task_id"] = view.task_id
+    if state == State.SUCCESS and view.videos and len(view.videos[0].url) <= 2000:
+        fields["preview_url"] = view.videos[0].url  # shown while the copy is made
     if state in (State.FAILED, State.CANCELLED):
         fields["error_reason"] = (view.reason or "Failed")[:64]
         fields["error_message"] = (
@@ -47,20 +49,23 @@ def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
 
 
 def first_poll_at(generation: Generation):
-    return timezone.now() + timedelta(seconds=settings.STUDIO_QUIET_SECONDS)
+    return timezone.now() + timedelta(seconds=settings.STUDIO_POLL_SECONDS)
+
+
+# (age of the task in seconds, seconds between asks from then on): most videos take
+# under a minute; off-peak ones may take 48 hours.
+CADENCE = ((0, None), (60, 5), (600, 15), (3600, 60), (6 * 3600, 300))
 
 
 def poll_interval(generation: Generation) -> timedelta:
     """How long to wait before asking again; longer as a task ages, never forever."""
     age = (timezone.now() - generation.created_at).total_seconds()
-    quiet = settings.STUDIO_QUIET_SECONDS
-    if age < 600:
-        return timedelta(seconds=quiet)
-    if age < 3600:
-        return timedelta(seconds=max(quiet, 120))
-    if age < 6 * 3600:
-        return timedelta(seconds=max(quiet, 600))
-    return timedelta(seconds=max(quiet, 1800))  # off-peak tasks may take 48 hours
+    first = settings.STUDIO_POLL_SECONDS
+    seconds = first
+    for since, every in CADENCE:
+        if age >= since:
+            seconds = first if every is None else max(first, every)
+    return timedelta(seconds=seconds)
 
 
 def poll_due(now=None) -> int:

@@ -41,7 +41,7 @@ FAULTS = ",".join(
 WORKER_ENV = {
     "VIDU_TIMEOUT": "1",
     "STUDIO_BACKOFF_BASE": "0.05",
-    "STUDIO_QUIET_SECONDS": "3",
+    "STUDIO_POLL_SECONDS": "3",
     "STUDIO_CLAIM_TIMEOUT": "15",  # above one attempt (studio.W001)
     "Q_WORKERS": "3",
 }
@@ -83,7 +83,7 @@ def run_under_faults(
     settings.VIDU_BASE_URL = simulator
     settings.VIDU_TIMEOUT = 1
     settings.STUDIO_BACKOFF_BASE = 0.05
-    settings.STUDIO_QUIET_SECONDS = 3
+    settings.STUDIO_POLL_SECONDS = 3
     settings.STUDIO_CLAIM_TIMEOUT = 15
 
     def worker():

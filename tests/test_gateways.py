@@ -73,10 +73,10 @@ def test_each_provider_takes_both_kinds_from_the_form_to_a_stored_video_without_
     provider, live_server, start_simulator, start_worker, alice, client, media_root, settings
 ):
     simulator = start_simulator(seconds=0.2, VIDU_SIM_DIALECT=provider)
-    start_worker(simulator, public_url=None, VIDU_PROVIDER=provider, STUDIO_QUIET_SECONDS=0)
+    start_worker(simulator, public_url=None, VIDU_PROVIDER=provider, STUDIO_POLL_SECONDS=0)
     settings.VIDU_PROVIDER = provider
     settings.VIDU_BASE_URL = simulator
-    settings.STUDIO_QUIET_SECONDS = 0
+    settings.STUDIO_POLL_SECONDS = 0
     settings.STUDIO_PUBLIC_URL = ""
     client.force_login(alice)
     img, start_end = CASES[provider]
@@ -122,7 +122,7 @@ def gateway(settings, request):
     settings.VIDU_TIMEOUT = 1
     settings.STUDIO_BACKOFF_BASE = 0.01
     settings.STUDIO_PUBLIC_URL = ""
-    settings.STUDIO_QUIET_SECONDS = 0
+    settings.STUDIO_POLL_SECONDS = 0
     yield provider, sim
     sim.stop()
 

@@ -84,9 +84,9 @@ def test_without_callbacks_the_reconciler_polls_until_done(
     live_server, start_simulator, start_worker, alice, client, media_root, settings
 ):
     simulator = start_simulator(seconds=0.2)
-    start_worker(simulator, public_url=None, STUDIO_QUIET_SECONDS=0)  # no callbacks
+    start_worker(simulator, public_url=None, STUDIO_POLL_SECONDS=0)  # no callbacks
     settings.VIDU_BASE_URL = simulator
-    settings.STUDIO_QUIET_SECONDS = 0
+    settings.STUDIO_POLL_SECONDS = 0
     generation = submit(client, alice, model="viduq1", duration="5", resolution="1080p")
     generation = wait_until_stored(generation.pk, tick=jobs.reconcile)
 

@@ -190,7 +190,7 @@ def wait_for_state(generation, state, tick, limit=200):
 def test_the_reconciler_polls_a_quiet_task_to_the_end(
     sim, queued, settings, django_capture_on_commit_callbacks
 ):
-    settings.STUDIO_QUIET_SECONDS = 0
+    settings.STUDIO_POLL_SECONDS = 0
     jobs.submit(str(queued.pk))
     with django_capture_on_commit_callbacks(execute=True):
         wait_for_state(queued, "success", jobs.reconcile)
@@ -199,7 +199,7 @@ def test_the_reconciler_polls_a_quiet_task_to_the_end(
 
 
 def test_polling_backs_off_with_age_and_never_stops(queued, settings):
-    settings.STUDIO_QUIET_SECONDS = 60
+    settings.STUDIO_POLL_SECONDS = 60
     ages = [timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=3), timedelta(hours=47)]
     intervals = []
     for age in ages:
@@ -210,7 +210,7 @@ def test_polling_backs_off_with_age_and_never_stops(queued, settings):
 
 
 def finished(sim, generation, settings):
-    settings.STUDIO_QUIET_SECONDS = 0
+    settings.STUDIO_POLL_SECONDS = 0
     jobs.submit(str(generation.pk))
     return wait_for_state(generation, "success", jobs.reconcile)
 

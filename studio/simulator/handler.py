@@ -47,6 +47,9 @@ class Backend(Protocol):
 
     def stats(self) -> dict: ...
 
+    def count_call(self, method: str) -> None:
+        """Count one call to the provider API (for the polling benchmarks)."""
+
     def hold(self) -> None:
         """Wait as a lost answer would (submit_timeout), or until the simulator stops."""
 
@@ -127,6 +130,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             if path.startswith(PUBLIC_PREFIXES):
                 self.public(request)
                 return
+            self.backend.count_call(method)
             front.authenticate(request)
             self.send_reply(front.handle(request))
         except ApiError as error:

@@ -73,6 +73,8 @@ class Simulator:
         )
         self.storage.mkdir(parents=True, exist_ok=True)
         self.stopping = threading.Event()
+        self._calls: dict[str, int] = {}  # API calls by method, for the benchmarks
+        self._calls_lock = threading.Lock()
         self.links = ResultLinks(self.config.url_ttl, self.faults)
         self.callbacks = CallbackSender(self.config.api_key, self.faults)
         self.board = Board(self.config, self.faults, self.storage, on_change=self._task_changed)
@@ -147,9 +149,16 @@ class Simulator:
         """A snapshot of every task the simulator accepted, newest first."""
         return [task.public() for task in self.board.tasks()]
 
+    def count_call(self, method: str) -> None:
+        with self._calls_lock:
+            self._calls[method] = self._calls.get(method, 0) + 1
+
     def stats(self) -> dict:
         load = self.board.load()
+        with self._calls_lock:
+            calls = dict(self._calls)
         return {
+            "api_calls": {"total": sum(calls.values()), **calls},
             "faults": self.faults.counts(),
             "tasks": load["tasks"],
             "states": load["states"],

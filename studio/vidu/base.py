@@ -174,6 +174,14 @@ class Dialect:
     def query(self, task_id: str) -> TaskView:
         raise NotImplementedError
 
+    # How many tasks one query call can answer for (a task list filtered by ids).
+    batch_size = 1
+
+    def query_many(self, task_ids: list[str], since: datetime | None = None) -> dict:
+        """{task_id: TaskView} for as many of `task_ids` as one call answers; a dialect
+        with batch_size 1 has no such call and is asked task by task instead."""
+        raise NotSupported("NotSupported", f"{self.label} answers for one task at a time.")
+
     def cancel(self, task_id: str) -> None:
         raise NotSupported("NotSupported", f"{self.label} has no cancel call.")
 

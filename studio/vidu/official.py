@@ -187,6 +187,13 @@ class Official(Dialect):
             if not token or not page.tasks:
                 return
 
+    batch_size = 100  # the task list's largest page, filtered by task_ids
+
+    def query_many(self, task_ids: list[str], since: datetime | None = None) -> dict:
+        page = self.list_tasks(since=since, page_size=self.batch_size, task_ids=list(task_ids))
+        wanted = set(task_ids)
+        return {task.id: self.view(task) for task in page.tasks if task.id in wanted}
+
     def find_by_payload(self, payload: str, since: datetime) -> TaskView | None:
         for task in self.iter_tasks(since=since):
             if task.payload == payload:
@@ -209,8 +216,13 @@ class Kkiai(Official):
     def auth_headers(self, api_key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"}
 
+    batch_size = 1  # no task list
+
     def cancel(self, task_id: str) -> None:
         Dialect.cancel(self, task_id)
+
+    def query_many(self, task_ids: list[str], since: datetime | None = None) -> dict:
+        return Dialect.query_many(self, task_ids, since)
 
     def find_by_payload(self, payload: str, since: datetime) -> TaskView | None:
         return Dialect.find_by_payload(self, payload, since)

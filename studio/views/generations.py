@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from studio import catalog
 from studio.access import generation_for, pick_membership
 from studio.models import TERMINAL, Generation, Membership, State
-from studio.views.polls import POLL_SECONDS, poll_query
+from studio.views.polls import poll_query, poll_seconds
 
 PAGE_SIZE = 24
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -148,7 +148,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "older": bool(filters.is_bound and filters.cleaned_data.get("before")),
             "poll_query": poll_query(page),
             "poll_view": "card",
-            "poll_seconds": POLL_SECONDS,
+            "poll_seconds": poll_seconds(page),
             "team": membership.team,
             "membership": membership,
         },
@@ -201,7 +201,7 @@ def detail_context(generation: Generation, membership: Membership) -> dict:
         "parameters": parameters(generation),
         "poll_query": poll_query([generation]),
         "poll_view": "status",
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": poll_seconds([generation]),
         "team": membership.team,
     }
 

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 )
             )
         commands.append(("worker", [python, manage, "qcluster"]))
+        commands.append(("follower", [python, manage, "studio_follow"]))
         commands.append(
             (
                 "web",
@@ -71,6 +72,9 @@ class Command(BaseCommand):
                     "2",
                     "--timeout",
                     "120",
+                    # Longer than the page's poll interval, so a poll reuses its connection.
+                    "--keep-alive",
+                    "10",
                     "--access-logfile",
                     "-",
                 ],
@@ -90,8 +94,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Videos are made by {where}.")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, "
-                f"the worker{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
+                f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, the "
+                f"worker, the follower"
+                f"{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
             )
         )
 
