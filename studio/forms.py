@@ -4,10 +4,13 @@ from the catalog, checked again here on the server whatever the page offered."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from django import forms
 from django.conf import settings
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 
 from studio import catalog, staging
 from studio import images as image_tools
@@ -23,6 +26,15 @@ MODEL_OPTIONS = catalog.MODEL_RULE_NAMES + ("is_rec",)
 OTHER_PARAMETERS = ("prompt", "seed", "watermark", "wm_position", "wm_url", "payload", "meta_data")
 IMAGE_LABELS = {"images": "First frame", "start_image": "Start frame", "end_image": "End frame"}
 ACCEPT = "image/png,image/jpeg,image/webp"
+KEPT_GONE = "The image kept from before is no longer available; upload it again."
+
+
+class KeptImageGone(Exception):
+    """A kept image's file went away after the form was checked (it was used meanwhile)."""
+
+    def __init__(self, field: str):
+        super().__init__(KEPT_GONE)
+        self.field = field
 
 
 def staged_field(name: str) -> str:
@@ -115,7 +127,10 @@ class GenerationForm(forms.Form):
         self.kept: dict[str, StagedImage] = {k: v for k, v in (kept or {}).items() if v}
         self.fresh: set[str] = set()
         self.image_infos: dict[str, image_tools.ImageInfo] = {}
-        self.image_bytes: dict[str, bytes] = {}
+        # Where each image is read from when it is kept or stored: this request's upload
+        # (Django streams a big one to a temporary file) or the image kept from before.
+        # Never read whole into memory.
+        self.image_files: dict[str, UploadedFile | StagedImage] = {}
         self.image_names: dict[str, str] = {}
         self.params: dict = {}
 
@@ -255,31 +270,45 @@ class GenerationForm(forms.Form):
             problem = image_tools.size_problem(upload.size)
             if problem:
                 raise forms.ValidationError(problem)
-            data = upload.read()
             try:
-                info = image_tools.inspect(data)
+                info = image_tools.inspect(upload)
             except image_tools.ImageProblem as exc:
                 raise forms.ValidationError(str(exc)) from None
-            self.image_bytes[name], self.image_infos[name] = data, info
+            self.image_files[name], self.image_infos[name] = upload, info
             self.image_names[name] = upload.name or ""
             self.fresh.add(name)
             return upload
         if kept is not None:
             try:
-                self.image_bytes[name] = staging.read(kept)
+                staging.open_file(kept).close()  # still there; read when it is stored
             except (FileNotFoundError, OSError):
                 self.kept.pop(name)
-                raise forms.ValidationError(
-                    "The image kept from before is no longer available; upload it again."
-                ) from None
+                raise forms.ValidationError(KEPT_GONE) from None
+            self.image_files[name] = kept
             self.image_infos[name] = staging.info_of(kept)
             self.image_names[name] = kept.original_name
             return None
         if staged_id:
-            raise forms.ValidationError(
-                "The image kept from before is no longer available; upload it again."
-            )
+            raise forms.ValidationError(KEPT_GONE)
         raise forms.ValidationError(f"Upload the {IMAGE_LABELS[name].lower()}.")
+
+    @contextmanager
+    def image_file(self, name: str) -> Iterator[UploadedFile | File]:
+        """The file to store for `name`, to be read in pieces while the block runs.
+
+        Raises KeptImageGone when the image kept from before has gone since the check.
+        """
+        source = self.image_files[name]
+        if not isinstance(source, StagedImage):
+            yield source  # the upload: Django closes it with the request
+            return
+        try:
+            fh = staging.open_file(source)
+        except (FileNotFoundError, OSError):
+            self.kept.pop(name, None)
+            raise KeptImageGone(name) from None
+        with fh:
+            yield fh
 
     def clean_images(self):
         return self._clean_image("images")
@@ -298,7 +327,7 @@ class GenerationForm(forms.Form):
             staged = staging.keep(
                 self.team,
                 self.owner,
-                self.image_bytes[name],
+                self.image_files[name],
                 self.image_infos[name],
                 self.image_names[name],
             )

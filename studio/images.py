@@ -1,13 +1,26 @@
 """Input images: read by content, measured the way Vidu measures them, and encoded
-into a request body that always fits Vidu's 20 MB limit."""
+into a request body that always fits Vidu's 20 MB limit.
+
+An image may be 50 MB: none is ever read whole to be checked. Dimensions and EXIF
+orientation come from the headers, the rest of the file is checked in pieces, and a
+picture is decoded only where that takes little memory.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import os
+import re
+import struct
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
+from django.core.files.base import ContentFile, File
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio import catalog
@@ -19,6 +32,13 @@ MAX_PIXELS = 80_000_000
 EXIF_ORIENTATION = 0x0112
 TURNED = (5, 6, 7, 8)  # EXIF orientations shown a quarter turn round: width and height swap
 THUMBNAIL_SIZE = (480, 480)
+# The memory a check may spend decoding a picture. A WebP or a progressive JPEG that
+# needs more is checked by its structure instead: every chunk or segment present, to
+# the end. (A PNG's pixel data is always inflated in full, a piece at a time; a baseline
+# JPEG is decoded at an eighth of its size.)
+CHECK_MAX_BYTES = 32 * 1024 * 1024
+PIECE = 1024 * 1024  # files are read in pieces of at most this size
+METADATA_MAX_BYTES = 1024 * 1024  # an EXIF or XMP block bigger than this is not read
 
 
 class ImageProblem(ValueError):
@@ -33,6 +53,57 @@ class ImageInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class Source:
+    """An image to send, known by its size and format before it is read.
+
+    Whether it goes as a data URI, as a link or re-encoded is decided from those; its
+    bytes are read only when they are sent or re-encoded. `open` gives a new binary file
+    each call, which the caller closes.
+    """
+
+    size: int
+    format: str
+    open: Callable[[], IO[bytes]]
+
+    @classmethod
+    def of(cls, data: bytes, kind: str) -> Source:
+        return cls(len(data), kind, lambda: io.BytesIO(data))
+
+    def read(self) -> bytes:
+        with self.open() as fh:
+            return fh.read()
+
+
+def storable(data: bytes | IO[bytes]) -> File:
+    """Content for a FileField's save(): bytes as they are, a file copied in pieces.
+
+    An upload is wrapped rather than given as it is, so that the storage copies its
+    temporary file instead of moving it away from a request that may read it again.
+    """
+    if isinstance(data, (bytes, bytearray)):
+        return ContentFile(data)
+    return File(data)
+
+
+@contextmanager
+def _opened(source: bytes | IO[bytes] | str | os.PathLike) -> Iterator[tuple[IO[bytes], int]]:
+    """A binary file for `source` (bytes, a path, or an open file such as an upload),
+    at its start, and its size in bytes. A file given open is left open."""
+    if isinstance(source, (bytes, bytearray)):
+        yield io.BytesIO(source), len(source)
+    elif isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            yield fh, os.fstat(fh.fileno()).st_size
+    else:
+        size = getattr(source, "size", None)
+        if size is None:
+            source.seek(0, os.SEEK_END)
+            size = source.tell()
+        source.seek(0)
+        yield source, size
+
+
 def size_problem(size: int) -> str | None:
     if size > catalog.IMAGE_MAX_BYTES:
         shown = f"{size / catalog.MB:.1f} MB"
@@ -42,57 +113,342 @@ def size_problem(size: int) -> str | None:
     return None
 
 
-def inspect(data: bytes) -> ImageInfo:
-    """Check an uploaded image as Vidu would, by its content, not its name."""
-    problem = size_problem(len(data))
-    if problem:
-        raise ImageProblem(problem)
+def inspect(source: bytes | IO[bytes] | str | os.PathLike) -> ImageInfo:
+    """Check an uploaded image as Vidu would, by its content, not its name.
+
+    `source`: the image's bytes, its path, or an open file (an upload, read from its
+    start; left open). The file is read in pieces, and a picture is decoded only where
+    that takes at most CHECK_MAX_BYTES (see the module's docstring).
+    """
     accepted = catalog.LIMITS["image_formats"].text
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = catalog.CONTENT_FORMATS.get(image.format or "")
-            if kind is None:
-                raise ImageProblem(f"This file is a {image.format} image; Vidu takes {accepted}.")
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageProblem(
-                    f"This image is {width}×{height} ({width * height / 1e6:.0f} "
-                    f"megapixels); the studio takes up to {MAX_PIXELS // 1_000_000} "
-                    "megapixels. Scale it down first."
-                )
-            # An MPO's extra pictures are not frames of an animation.
-            if kind != "jpeg" and getattr(image, "n_frames", 1) > 1:
-                raise ImageProblem("This image is animated; Vidu needs a still image.")
-            orientation = image.getexif().get(EXIF_ORIENTATION, 1)
-            if kind == "jpeg":
-                # Decoding at an eighth of the size still reads every byte, so a cut
-                # or damaged file fails here, at a fraction of the memory.
-                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            image.load()
-    except ImageProblem:
-        raise
-    except Image.DecompressionBombError:
-        raise ImageProblem("This image has too many pixels to be read safely.") from None
-    except UnidentifiedImageError:
-        raise ImageProblem(f"This file is not an image; Vidu takes {accepted}.") from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise ImageProblem(
-            "This image is damaged or cut short and cannot be read; save it again and "
-            "upload the new file."
-        ) from None
+    with _opened(source) as (fh, size):
+        problem = size_problem(size)
+        if problem:
+            raise ImageProblem(problem)
+        try:
+            kind, width, height, orientation = _examine(fh, size, accepted)
+        except ImageProblem:
+            raise
+        except Image.DecompressionBombError:
+            raise ImageProblem("This image has too many pixels to be read safely.") from None
+        except UnidentifiedImageError:
+            raise ImageProblem(f"This file is not an image; Vidu takes {accepted}.") from None
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise ImageProblem(
+                "This image is damaged or cut short and cannot be read; save it again and "
+                "upload the new file."
+            ) from None
     if orientation in TURNED:
         width, height = height, width
     problem = catalog.image_ratio_problem(width, height)
     if problem:
         raise ImageProblem(problem)
-    return ImageInfo(format=kind, width=width, height=height, size=len(data))
+    return ImageInfo(format=kind, width=width, height=height, size=size)
 
 
-def thumbnail(data: bytes) -> bytes:
+def _examine(fh: IO[bytes], size: int, accepted: str) -> tuple[str, int, int, int]:
+    """(format, width, height, EXIF orientation) of a file that must be whole."""
+    head = fh.read(32)
+    fh.seek(0)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        # Pillow reads a WebP whole and sets aside its canvas as it opens it.
+        width, height = _webp_canvas(head) or (0, 0)
+        if size + width * height * 4 > CHECK_MAX_BYTES:
+            return _examine_webp(fh, size)
+    with Image.open(fh) as image:
+        kind = catalog.CONTENT_FORMATS.get(image.format or "")
+        if kind is None:
+            raise ImageProblem(f"This file is a {image.format} image; Vidu takes {accepted}.")
+        width, height = image.size
+        _check_pixel_count(width, height)
+        # An MPO's extra pictures are not frames of an animation.
+        if kind != "jpeg" and getattr(image, "n_frames", 1) > 1:
+            raise ImageProblem("This image is animated; Vidu needs a still image.")
+        if kind == "png":
+            # PngImageFile.getexif() decodes the picture to look for an eXIf chunk after
+            # the pixel data; the check below finds that chunk on its way.
+            info = dict(image.info)
+            late_exif = _check_png(fh, size)
+            if late_exif and "exif" not in info:
+                info["exif"] = late_exif
+            return kind, width, height, _orientation(info)
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)  # from the header
+        if kind == "jpeg":
+            _check_jpeg(image, fh)
+        else:
+            image.load()  # a WebP small enough to decode
+    return kind, width, height, orientation
+
+
+def _check_pixel_count(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageProblem(
+            f"This image is {width}×{height} ({width * height / 1e6:.0f} "
+            f"megapixels); the studio takes up to {MAX_PIXELS // 1_000_000} "
+            "megapixels. Scale it down first."
+        )
+
+
+def _orientation(info: dict) -> int:
+    """The EXIF orientation that Pillow reads from an image's metadata (EXIF, then XMP),
+    read from `info` alone: a probe image stands in for the file, so nothing loads."""
+    probe = Image.new("L", (1, 1))
+    probe.info.update(info)
+    return probe.getexif().get(EXIF_ORIENTATION, 1)
+
+
+def _read_exact(fh: IO[bytes], n: int) -> bytes:
+    data = fh.read(n)
+    if len(data) < n:
+        raise EOFError("the file ends early")
+    return data
+
+
+# PNG
+
+_CHUNK_NAME = re.compile(rb"\w{4}")  # what Pillow takes for a chunk's name
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
+# Adam7's passes: (first column, first row, column step, row step).
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+
+
+def _png_rows(ihdr: bytes) -> list[tuple[int, int]]:
+    """(bytes per row with its filter byte, rows) for each pass of a PNG's pixel data."""
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", ihdr[:13])
+    if colour not in _PNG_CHANNELS:
+        raise SyntaxError(f"unknown PNG colour type {colour}")
+    bits = depth * _PNG_CHANNELS[colour]
+    rows = []
+    for x0, y0, dx, dy in _ADAM7 if interlace else ((0, 0, 1, 1),):
+        across = (width - x0 + dx - 1) // dx if width > x0 else 0
+        down = (height - y0 + dy - 1) // dy if height > y0 else 0
+        if across and down:
+            rows.append((1 + (across * bits + 7) // 8, down))
+    return rows
+
+
+class _Filters:
+    """Checks the filter byte that starts each row as inflated pixel data goes by."""
+
+    def __init__(self, rows: list[tuple[int, int]]):
+        self.passes = iter(rows)
+        self.row_bytes, self.left = next(self.passes, (0, 0))
+        self.at = 0  # where the next filter byte is
+
+    def check(self, data: bytes, start: int) -> None:
+        end = start + len(data)
+        while self.left and self.at < end:
+            if data[self.at - start] > 4:
+                raise OSError("unrecognized data stream contents when reading image file")
+            self.at += self.row_bytes
+            self.left -= 1
+            if not self.left:
+                self.row_bytes, self.left = next(self.passes, (0, 0))
+
+
+def _check_png(fh: IO[bytes], size: int) -> bytes | None:
+    """Inflate a PNG's pixel data a piece at a time, keeping none of it.
+
+    Fails where decoding would: rows missing, an unknown filter, broken compression, a
+    chunk after the pixels cut short. Returns an eXIf chunk that follows the pixel data,
+    which Pillow's header does not have.
+    """
+    fh.seek(8)
+    inflater = zlib.decompressobj()
+    filters: _Filters | None = None
+    need = got = 0
+    pixels = "before"  # then "reading", then "done"
+    late_exif = None
+    while True:
+        head = fh.read(8)
+        if len(head) < 8:
+            break
+        length, name = struct.unpack(">I4s", head)
+        start = fh.tell()
+        if not _CHUNK_NAME.fullmatch(name):
+            if pixels == "done":
+                break  # as Pillow: what follows complete pixels may be anything
+            raise SyntaxError(f"broken PNG file (chunk {name!r})")
+        if name == b"IHDR" and filters is None:
+            rows = _png_rows(_read_exact(fh, 13))
+            filters = _Filters(rows)
+            need = sum(row_bytes * count for row_bytes, count in rows)
+        elif name == b"IDAT" and pixels != "done" and filters is not None:
+            pixels = "reading"
+            got = _inflate(fh, length, inflater, filters, got, need)
+            if got >= need:
+                pixels = "done"
+        elif pixels == "reading" or name == b"IEND":
+            break  # the pixel data ends with the first chunk of another kind
+        elif pixels == "done":
+            # Pillow reads each chunk after the pixel data in full.
+            if start + length > size:
+                raise OSError("Truncated File Read")
+            if name == b"eXIf" and late_exif is None and length <= METADATA_MAX_BYTES:
+                late_exif = b"Exif\x00\x00" + _read_exact(fh, length)
+        fh.seek(start + length + 4)  # and its CRC: zlib checks the pixel data itself
+    if filters is None or got < need:
+        raise OSError("image file is truncated")
+    return late_exif
+
+
+def _inflate(fh: IO[bytes], length: int, inflater, filters: _Filters, got: int, need: int) -> int:
+    """Feed one IDAT chunk to `inflater`, up to the last row; the bytes inflated so far."""
+    left = length
+    while left and got < need and not inflater.eof:
+        data = fh.read(min(PIECE, left))
+        if not data:
+            break  # cut short: what is there may still hold every row
+        left -= len(data)
+        while data and got < need:
+            try:
+                out = inflater.decompress(data, min(PIECE, need - got))
+            except zlib.error as exc:
+                raise OSError(f"broken data stream: {exc}") from None
+            filters.check(out, got)
+            got += len(out)
+            data = inflater.unconsumed_tail
+    return got
+
+
+# JPEG
+
+
+def _check_jpeg(image: Image.Image, fh: IO[bytes]) -> None:
+    width, height = image.size
+    coefficients = width * height * 2 * len(image.getbands())
+    if image.info.get("progressive") and coefficients > CHECK_MAX_BYTES:
+        # A progressive JPEG is decoded from the coefficients of the whole picture,
+        # whatever the scale asked for: follow its segments to the end marker instead.
+        _check_jpeg_segments(fh)
+        return
+    # Decoding at an eighth of the size still reads every byte, so a cut or damaged
+    # file fails here, at a fraction of the memory.
+    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+    image.load()
+
+
+def _check_jpeg_segments(fh: IO[bytes]) -> None:
+    """Follow a JPEG's segments from its start marker to its end marker, in pieces."""
+    fh.seek(0)
+    if fh.read(2) != b"\xff\xd8":
+        raise SyntaxError("not a JPEG file")
+    while True:
+        marker = _next_marker(fh)
+        if marker is None:
+            raise OSError("image file is truncated")
+        if marker == 0xD9:  # EOI
+            return
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length follows
+            continue
+        (length,) = struct.unpack(">H", _read_exact(fh, 2))
+        if length < 2:
+            raise SyntaxError("broken JPEG segment")
+        fh.seek(length - 2, os.SEEK_CUR)
+
+
+def _next_marker(fh: IO[bytes]) -> int | None:
+    """The code of the next marker, the file left just after it; None at the end.
+
+    Passes over entropy-coded data: 0xFF then 0x00 is a stuffed byte, 0xFF then 0xFF
+    fill, 0xFF then 0xD0-0xD7 a restart marker inside the scan.
+    """
+    while True:
+        start = fh.tell()
+        piece = fh.read(PIECE)
+        if not piece:
+            return None
+        at = piece.find(b"\xff")
+        while at >= 0:
+            if at + 1 == len(piece):
+                if len(piece) < PIECE:
+                    return None
+                fh.seek(start + at)  # read again from this 0xFF
+                break
+            code = piece[at + 1]
+            if code == 0x00 or code == 0xFF or 0xD0 <= code <= 0xD7:
+                at = piece.find(b"\xff", at + 1)
+                continue
+            fh.seek(start + at + 2)
+            return code
+
+
+# WebP
+
+
+def _webp_canvas(head: bytes) -> tuple[int, int] | None:
+    """A WebP's size from its first 30 bytes, when its first chunk says it."""
+    if len(head) < 30:
+        return None
+    return _webp_chunk_size(head[12:16], head[20:30])
+
+
+def _webp_chunk_size(name: bytes, body: bytes) -> tuple[int, int] | None:
+    if name == b"VP8X" and len(body) >= 10:
+        return int.from_bytes(body[4:7], "little") + 1, int.from_bytes(body[7:10], "little") + 1
+    if name == b"VP8 " and len(body) >= 10 and body[3:6] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", body[6:10])
+        return width & 0x3FFF, height & 0x3FFF
+    if name == b"VP8L" and len(body) >= 5 and body[0] == 0x2F:
+        bits = int.from_bytes(body[1:5], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def _examine_webp(fh: IO[bytes], size: int) -> tuple[str, int, int, int]:
+    """A WebP too big to decode for a check: its chunks read one by one, each of them
+    there in full, the size, frames and metadata taken from them."""
+    head = _read_exact(fh, 12)
+    end = 8 + struct.unpack("<I", head[4:8])[0]
+    if end > size:
+        raise OSError("image file is truncated")
+    canvas = picture = None
+    animated, frames, info = False, 0, {}
+    at = 12
+    while at + 8 <= end:
+        fh.seek(at)
+        name, length = struct.unpack("<4sI", _read_exact(fh, 8))
+        if at + 8 + length > end:
+            raise OSError("image file is truncated")
+        if name == b"VP8X":
+            body = _read_exact(fh, min(length, 10))
+            canvas = _webp_chunk_size(name, body)
+            animated = bool(body[0] & 0x02)
+        elif name in (b"VP8 ", b"VP8L") and picture is None:
+            picture = _webp_chunk_size(name, _read_exact(fh, min(length, 10)))
+            if picture is None:
+                raise SyntaxError("broken WebP bitstream header")
+        elif name == b"ANMF":
+            frames += 1
+        elif name in (b"EXIF", b"XMP ") and length <= METADATA_MAX_BYTES:
+            info["exif" if name == b"EXIF" else "xmp"] = _read_exact(fh, length)
+        at += 8 + length + (length & 1)
+    width, height = canvas or picture or (0, 0)
+    if not width or not height or (picture is None and not frames):
+        raise SyntaxError("a WebP without a picture")
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and width * height > 2 * limit:
+        raise Image.DecompressionBombError("too many pixels")
+    _check_pixel_count(width, height)
+    if animated and frames > 1:
+        raise ImageProblem("This image is animated; Vidu needs a still image.")
+    return "webp", width, height, _orientation(info)
+
+
+def thumbnail(source: bytes | IO[bytes] | str | os.PathLike) -> bytes:
     """A small upright JPEG of an image that `inspect` accepted, for the form."""
-    with Image.open(io.BytesIO(data)) as image:
+    with _opened(source) as (fh, _), Image.open(fh) as image:
         image.draft("RGB", THUMBNAIL_SIZE)
-        picture = _flatten(ImageOps.exif_transpose(image))
+        ImageOps.exif_transpose(image, in_place=True)
+        picture = _flatten(image)
     picture.thumbnail(THUMBNAIL_SIZE)
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=85)
@@ -103,9 +459,10 @@ def data_uri(data: bytes, kind: str) -> str:
     return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
 
 
-def _uri_length(data: bytes, kind: str) -> int:
-    # data:image/<kind>;base64, plus the base64 text, plus the JSON quotes and comma.
-    return len(f"data:image/{kind};base64,") + (len(data) + 2) // 3 * 4 + 3
+def _uri_length(size: int, kind: str) -> int:
+    """What a data URI of `size` bytes takes in the body: data:image/<kind>;base64,
+    the base64 text, and the JSON quotes and comma."""
+    return len(f"data:image/{kind};base64,") + (size + 2) // 3 * 4 + 3
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -115,6 +472,8 @@ def _flatten(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, (0, 0, 0))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
+    if image.mode == "RGB":
+        return image  # converting would only copy the whole picture
     return image.convert("RGB")
 
 
@@ -131,25 +490,32 @@ def _scaled(size: tuple[int, int], factor: float) -> tuple[int, int]:
     return new_w, new_h
 
 
-def shrink(data: bytes, budget: int) -> bytes:
+def _upright(source: bytes | IO[bytes] | str | os.PathLike) -> Image.Image:
+    """The picture, decoded from its file, turned upright and flattened to RGB."""
+    with _opened(source) as (fh, _), Image.open(fh) as image:
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of the whole picture
+        return _flatten(image)
+
+
+def shrink(source: bytes | IO[bytes] | str | os.PathLike, budget: int) -> bytes:
     """Re-encode as JPEG, then downscale, until its data URI takes at most `budget` bytes.
 
-    Returns JPEG bytes of the same picture, upright (EXIF orientation applied), with the
-    aspect ratio kept. Downscaling goes on as far as needed: the request must fit.
+    `source`: the image's bytes, path or open file. Returns JPEG bytes of the same
+    picture, upright (EXIF orientation applied), with the aspect ratio kept. Downscaling
+    goes on as far as needed: the request must fit.
     """
-    with Image.open(io.BytesIO(data)) as image:
-        picture = _flatten(ImageOps.exif_transpose(image))
+    picture = _upright(source)
     for quality in (92, 85):
         out = _jpeg(picture, quality)
-        if _uri_length(out, "jpeg") <= budget:
+        if _uri_length(len(out), "jpeg") <= budget:
             return out
     size = picture.size
     while True:
         # Bytes grow with the area: aim a little under the budget in one step.
-        factor = min(0.9, max(0.1, (budget / _uri_length(out, "jpeg")) ** 0.5 * 0.95))
+        factor = min(0.9, max(0.1, (budget / _uri_length(len(out), "jpeg")) ** 0.5 * 0.95))
         size = _scaled(size, factor)
         out = _jpeg(picture.resize(size, Image.Resampling.LANCZOS), 85)
-        if _uri_length(out, "jpeg") <= budget:
+        if _uri_length(len(out), "jpeg") <= budget:
             return out
         if max(size) <= 16:
             raise ImageProblem(
@@ -164,31 +530,38 @@ def _jpeg(picture: Image.Image, quality: int) -> bytes:
 
 
 def request_images(
-    images: list[tuple[bytes, str]], reserve: int = 64 * 1024, urls: list[str | None] | None = None
+    images: Sequence[Source | tuple[bytes, str]],
+    reserve: int = 64 * 1024,
+    urls: Sequence[str | None] | None = None,
 ) -> list[str]:
-    """What to send as `images` for [(bytes, format)], so the request body fits 20 MB.
+    """What to send as `images`, so the request body fits 20 MB.
 
-    `reserve`: bytes the rest of the JSON body takes. Images go as data URIs while they
-    fit. An image that does not fit its share goes as its URL in `urls` (a link Vidu can
-    fetch: the studio's own copy), or, without one, is re-encoded and downscaled until
-    it fits. Smaller images keep their bytes; the larger ones share what is left.
+    `images`: a `Source` per image, or (bytes, format). `reserve`: bytes the rest of the
+    JSON body takes. Images go as data URIs while they fit. An image that does not fit
+    its share goes as its URL in `urls` (a link Vidu can fetch: the studio's own copy),
+    or, without one, is re-encoded and downscaled until it fits. Smaller images keep
+    their bytes; the larger ones share what is left. Everything is decided from the
+    sizes: an image is read only to be sent as its bytes or re-encoded.
     """
-    urls = urls or [None] * len(images)
+    sources = [i if isinstance(i, Source) else Source.of(*i) for i in images]
+    urls = urls or [None] * len(sources)
     budget = catalog.REQUEST_BODY_MAX_BYTES - reserve
-    if sum(_uri_length(data, kind) for data, kind in images) <= budget:
-        return [data_uri(data, kind) for data, kind in images]
-    out: list[str] = [""] * len(images)
-    order = sorted(range(len(images)), key=lambda i: _uri_length(*images[i]))
+    lengths = [_uri_length(source.size, source.format) for source in sources]
+    if sum(lengths) <= budget:
+        return [data_uri(source.read(), source.format) for source in sources]
+    out: list[str] = [""] * len(sources)
+    order = sorted(range(len(sources)), key=lengths.__getitem__)
     left = budget
     for rank, index in enumerate(order):
-        data, kind = images[index]
-        share = left // (len(images) - rank)
-        if _uri_length(data, kind) <= share:
-            out[index] = data_uri(data, kind)
+        source = sources[index]
+        share = left // (len(sources) - rank)
+        if lengths[index] <= share:
+            out[index] = data_uri(source.read(), source.format)
         elif urls[index]:
             out[index] = urls[index]
         else:
-            out[index] = data_uri(shrink(data, share), "jpeg")
+            with source.open() as fh:
+                out[index] = data_uri(shrink(fh, share), "jpeg")
         left -= len(out[index]) + 3
     return out
 

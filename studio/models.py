@@ -6,11 +6,11 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 
 from studio import catalog
+from studio.images import storable
 
 
 class Team(models.Model):
@@ -290,9 +290,12 @@ class InputImage(models.Model):
 
     @classmethod
     def store(
-        cls, generation: Generation, position: int, data: bytes, info, original_name: str = ""
+        cls, generation: Generation, position: int, data, info, original_name: str = ""
     ) -> InputImage:
-        """Keep an image already checked by `studio.images.inspect` (`info`)."""
+        """Keep an image already checked by `studio.images.inspect` (`info`).
+
+        `data`: its bytes, or an open file (an upload), copied in pieces.
+        """
         image = cls(
             generation=generation,
             position=position,
@@ -302,7 +305,7 @@ class InputImage(models.Model):
             size=info.size,
             original_name=original_name[:255],
         )
-        image.file.save(f"{position}.{info.format}", ContentFile(data), save=False)
+        image.file.save(f"{position}.{info.format}", storable(data), save=False)
         image.save()
         return image
 

@@ -11,10 +11,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.utils import timezone
 
-from studio.images import ImageInfo
+from studio.images import ImageInfo, storable
 from studio.models import Generation, StagedImage, Team
 
 # A form left open over lunch still works; a form abandoned yesterday does not.
@@ -29,7 +29,9 @@ def find(team: Team, owner, staged_id: str) -> StagedImage | None:
     return StagedImage.objects.filter(pk=pk, team=team, owner=owner).first()
 
 
-def keep(team: Team, owner, data: bytes, info: ImageInfo, original_name: str) -> StagedImage:
+def keep(team: Team, owner, data, info: ImageInfo, original_name: str) -> StagedImage:
+    """Stage an image `images.inspect` accepted: its bytes, or an open file (an upload),
+    copied in pieces."""
     sweep(team)
     staged = StagedImage(
         team=team,
@@ -40,14 +42,14 @@ def keep(team: Team, owner, data: bytes, info: ImageInfo, original_name: str) ->
         size=info.size,
         original_name=original_name[:255],
     )
-    staged.file.save(f"{staged.pk}.{info.format}", ContentFile(data), save=False)
+    staged.file.save(f"{staged.pk}.{info.format}", storable(data), save=False)
     staged.save()
     return staged
 
 
-def read(staged: StagedImage) -> bytes:
-    with staged.file.open("rb") as fh:
-        return fh.read()
+def open_file(staged: StagedImage) -> File:
+    """The staged image's file, open for reading; the caller closes it."""
+    return staged.file.storage.open(staged.file.name, "rb")
 
 
 def info_of(staged: StagedImage) -> ImageInfo:
@@ -60,13 +62,13 @@ def from_generation(generation: Generation, team: Team, owner) -> list[StagedIma
     staged: list[StagedImage | None] = []
     for image in generation.images.order_by("position"):
         try:
-            with image.file.open("rb") as fh:
-                data = fh.read()
+            fh = image.file.open("rb")
         except (FileNotFoundError, OSError, ValueError):
             staged.append(None)
             continue
         info = ImageInfo(image.format, image.width, image.height, image.size)
-        staged.append(keep(team, owner, data, info, image.original_name or image.file.name))
+        with fh:  # copied in pieces, never held whole
+            staged.append(keep(team, owner, fh, info, image.original_name or image.file.name))
     return staged
 
 

@@ -8,6 +8,7 @@ person may send it again.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -96,10 +97,17 @@ def build(generation: Generation, dialect: Dialect | None = None) -> Submission:
         if k != "payload" and rules.takes_parameter(generation.kind, k)
     }
     stored = list(generation.images.all())
-    pictures = []
-    for image in stored:
-        with image.file.open("rb") as fh:
-            pictures.append((fh.read(), image.format))
+    # Each picture as its stored size and format: whether it goes as bytes, as a link or
+    # re-encoded is decided from those, and its file is read only for the first and the
+    # last. (The size comes from the storage, so a file that is gone fails here.)
+    pictures = [
+        image_tools.Source(
+            image.file.size,
+            image.format,
+            functools.partial(image.file.storage.open, image.file.name, "rb"),
+        )
+        for image in stored
+    ]
     submission = Submission(
         endpoint=generation.kind,
         model=generation.model,

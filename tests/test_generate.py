@@ -367,6 +367,119 @@ def test_it_refuses_an_image_over_50_mb_without_reading_it(alice):
     ]
 
 
+# big uploads: checked and stored a piece at a time
+
+
+def noise_png(width: int, height: int) -> bytes:
+    import io
+    import os
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    picture = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    picture.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def big_upload_bytes():
+    """About 6 MB of PNG: more than Django keeps in memory, so it arrives as a file."""
+    data = noise_png(1500, 1350)
+    assert len(data) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    return data
+
+
+@pytest.fixture
+def decoded_pictures(monkeypatch):
+    """Every picture Pillow decodes while the test runs."""
+    from PIL import Image, ImageFile
+
+    calls = []
+    for owner in (Image.Image, ImageFile.ImageFile):
+        original = owner.load
+
+        def counting(self, *args, _original=original, **kwargs):
+            if getattr(self, "im", None) is None or getattr(self, "tile", None):
+                calls.append((self.format, self.size))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, "load", counting)
+    return calls
+
+
+def test_a_big_upload_is_checked_without_decoding_its_pixels(
+    client, alice, big_upload_bytes, decoded_pictures
+):
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images": upload("noise.png", big_upload_bytes)},
+    )
+    assert response.status_code == 302
+    image = InputImage.objects.get()
+    assert (image.format, image.width, image.height) == ("png", 1500, 1350)
+    assert image.size == len(big_upload_bytes) and image.file.read() == big_upload_bytes
+    assert decoded_pictures == []
+
+
+def test_a_big_upload_is_never_read_whole_to_be_checked_kept_or_stored(
+    alice, team, big_upload_bytes
+):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from studio.views.generate import _create
+
+    reads = []
+
+    class Watched(TemporaryUploadedFile):
+        def read(self, *args):
+            data = self.file.read(*args)
+            reads.append(len(data))
+            return data
+
+    def sent(data: bytes) -> Watched:
+        upload = Watched("noise.png", "image/png", len(data), None)
+        upload.write(data)
+        upload.seek(0)
+        return upload
+
+    # A mistake elsewhere in the form: the image is checked, then kept for the next try.
+    bad = {"model": "viduq2-turbo", "meta_data": "not json"}
+    whose = {"team": team, "owner": alice}
+    form = GenerationForm("img2video", bad, {"images": sent(big_upload_bytes)}, **whose)
+    assert not form.is_valid() and "images" not in form.errors
+    form.keep_uploads()
+    assert StagedImage.objects.get().file.read() == big_upload_bytes
+    # A good form: checked, then stored.
+    good = {"model": "viduq2-turbo"}
+    form = GenerationForm("img2video", good, {"images": sent(big_upload_bytes)}, **whose)
+    assert form.is_valid(), form.errors
+    _create(form, alice.memberships.get(), alice)
+    assert InputImage.objects.get().file.read() == big_upload_bytes
+    assert reads and max(reads) <= image_tools.PIECE < len(big_upload_bytes)
+
+
+def test_a_kept_image_gone_before_it_is_stored_asks_for_it_again(client, alice, team, monkeypatch):
+    staged = staging.keep(team, alice, png(), image_tools.inspect(png()), "kept.png")
+    checked = GenerationForm.clean
+
+    def then_used_elsewhere(form):
+        data = checked(form)
+        staged.file.storage.delete(staged.file.name)  # e.g. by a second press of the button
+        return data
+
+    monkeypatch.setattr(GenerationForm, "clean", then_used_elsewhere)
+    client.force_login(alice)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq2-turbo", "images_staged": str(staged.pk)},
+    )
+    assert response.status_code == 422
+    assert "no longer available; upload it again" in response.content.decode()
+    assert Generation.objects.count() == 0 and InputImage.objects.count() == 0
+
+
 # images kept across a mistake
 
 

@@ -318,3 +318,279 @@ def test_a_phone_photo_with_a_depth_map_is_sent_as_the_jpeg_it_is(
     request = submission.build(stored_generation(team, alice, [mpo]))
     assert request.images[0].startswith("data:image/jpeg;base64,")
     assert post(simulator, request).status_code == 200
+
+
+# checked without holding the picture: headers, then the rest of the file in pieces
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_of_rows(
+    width: int, height: int, rows: bytes, colour: int = 2, depth: int = 8, interlace: int = 0
+) -> bytes:
+    """A PNG around pixel data given as it is stored: each row with its filter byte."""
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
+    palette = png_chunk(b"PLTE", bytes(range(48))) if colour == 3 else b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + palette
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def stored_bytes(width: int, height: int, bits: int, interlace: int) -> int:
+    """How many bytes of rows a PNG holds, counted pass by pass (Adam7 when interlaced)."""
+    passes = (
+        [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2)]
+        + [(0, 1, 1, 2)]
+        if interlace
+        else [(0, 0, 1, 1)]
+    )
+    total = 0
+    for x0, y0, dx, dy in passes:
+        across = max(0, -(-(width - x0) // dx))
+        down = max(0, -(-(height - y0) // dy))
+        if across and down:
+            total += down * (1 + -(-across * bits // 8))
+    return total
+
+
+def pillow_decodes(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def accepted(data: bytes) -> bool:
+    try:
+        image_tools.inspect(data)
+    except image_tools.ImageProblem as problem:
+        assert "damaged or cut short" in str(problem)
+        return False
+    return True
+
+
+@pytest.mark.parametrize("interlace", [0, 1])
+@pytest.mark.parametrize(
+    "colour, depth, channels",
+    [(0, 1, 1), (0, 4, 1), (0, 16, 1), (2, 8, 3), (2, 16, 3), (3, 2, 1), (3, 8, 1), (4, 8, 2)]
+    + [(6, 8, 4), (6, 16, 4)],
+)
+def test_the_png_check_agrees_with_decoding_the_whole_picture(colour, depth, channels, interlace):
+    width, height = 37, 23  # odd sizes: partial bytes, and Adam7 passes of every shape
+    need = stored_bytes(width, height, depth * channels, interlace)
+    zeros = b"\0" * need
+    bad_filter = b"\x05" + zeros[1:]
+    variants = {
+        "whole": zeros,
+        "with more after the last row": zeros + b"\0" * 50,
+        "a byte short": zeros[:-1],
+        "a row short": zeros[: need // 2],
+        "an unknown filter": bad_filter,
+    }
+    for name, rows in variants.items():
+        data = png_of_rows(width, height, rows, colour, depth, interlace)
+        assert accepted(data) == pillow_decodes(data), name
+    assert accepted(png_of_rows(width, height, zeros, colour, depth, interlace))
+    whole = png_of_rows(width, height, zeros, colour, depth, interlace)
+    broken = whole.replace(zlib.compress(zeros), zlib.compress(zeros)[:-9] + b"\xff" * 9)
+    assert accepted(broken) == pillow_decodes(broken)
+
+
+def test_an_exif_chunk_after_the_pixels_still_turns_the_picture():
+    # 300 wide, 100 high; an eXIf after the pixel data says it is shown turned.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    plain = png(300, 100)
+    data = plain[:-12] + png_chunk(b"eXIf", exif.tobytes()) + plain[-12:]
+    with Image.open(io.BytesIO(data)) as image:
+        assert "exif" not in image.info  # the header does not have it
+    info = image_tools.inspect(data)
+    assert (info.width, info.height) == (100, 300)
+
+
+def big_canvas_png(width: int, height: int) -> bytes:
+    """A small, valid PNG of a large black picture: every row there, highly compressed."""
+    packer = zlib.compressobj(9)
+    row = b"\0" * (1 + width * 3)
+    compressed = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", compressed)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def decoded_pictures(monkeypatch):
+    """Counts every picture Pillow decodes, whole or drafted."""
+    from PIL import ImageFile
+
+    calls = []
+    for owner in (Image.Image, ImageFile.ImageFile):
+        original = owner.load
+
+        def counting(self, *args, _original=original, **kwargs):
+            if getattr(self, "im", None) is None or getattr(self, "tile", None):
+                calls.append((self.format, self.size))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, "load", counting)
+    return calls
+
+
+def test_a_big_picture_is_checked_without_decoding_its_pixels(decoded_pictures, tmp_path):
+    # 64 megapixels: 192 MB of pixels once decoded, from a file of a few hundred kB.
+    data = big_canvas_png(8000, 8000)
+    assert len(data) < 1_000_000
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    info = image_tools.inspect(path)
+    assert (info.format, info.width, info.height, info.size) == ("png", 8000, 8000, len(data))
+    assert decoded_pictures == []
+    with pytest.raises(image_tools.ImageProblem, match="damaged or cut short"):
+        image_tools.inspect(data[: len(data) // 2])
+    assert decoded_pictures == []
+
+
+WEBP_EXIF = Image.Exif()
+WEBP_EXIF[0x0112] = 6
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: encode(noise(64, 48), "WEBP"),
+        lambda: encode(noise(64, 48), "WEBP", lossless=True),
+        lambda: encode(Image.frombytes("RGBA", (64, 48), os.urandom(64 * 48 * 4)), "WEBP"),
+        lambda: encode(noise(300, 100), "WEBP", exif=WEBP_EXIF),
+        lambda: encode(noise(300, 100), "WEBP", lossless=True, exif=WEBP_EXIF),
+        lambda: encode(
+            noise(300, 100),
+            "WEBP",
+            xmp=b'<x:xmpmeta><rdf:Description tiff:Orientation="6"/></x:xmpmeta>',
+        ),
+        lambda: encode(noise(64, 48), "WEBP", save_all=True, append_images=[noise(64, 48)]),
+        lambda: encode(noise(500, 100), "WEBP"),
+        lambda: encode(noise(64, 48), "WEBP")[:-100],
+        lambda: encode(noise(64, 48), "WEBP", lossless=True)[:4000],
+    ],
+    ids=[
+        "lossy",
+        "lossless",
+        "alpha",
+        "exif",
+        "lossless-exif",
+        "xmp",
+        "animated",
+        "wide",
+        "cut",
+        "cut-lossless",
+    ],
+)
+def test_a_webp_too_big_to_decode_is_judged_from_its_chunks_as_if_decoded(make, monkeypatch):
+    data = make()
+
+    def verdict():
+        try:
+            return image_tools.inspect(data)
+        except image_tools.ImageProblem as problem:
+            return str(problem)
+
+    decoded = verdict()
+    monkeypatch.setattr(image_tools, "CHECK_MAX_BYTES", 0)
+    monkeypatch.setattr(Image, "open", None)  # read by the studio alone, in chunks
+    assert verdict() == decoded
+
+
+def test_a_progressive_jpeg_too_big_to_decode_is_followed_to_its_end(monkeypatch):
+    turned = Image.Exif()
+    turned[0x0112] = 6
+    data = encode(noise(300, 100), "JPEG", progressive=True, exif=turned)
+    monkeypatch.setattr(image_tools, "CHECK_MAX_BYTES", 0)
+    monkeypatch.setattr(Image.Image, "load", None)  # never decoded
+    info = image_tools.inspect(data)
+    assert (info.format, info.width, info.height) == ("jpeg", 100, 300)
+    for cut in (len(data) - 2, len(data) // 2, 700):
+        with pytest.raises(image_tools.ImageProblem, match="damaged or cut short"):
+            image_tools.inspect(data[:cut])
+
+
+# the worker reads a picture only to send its bytes
+
+
+class Opened:
+    """Counts the stored files opened, and the bytes read from them."""
+
+    def __init__(self, monkeypatch):
+        from django.core.files import File
+        from django.core.files.storage import default_storage
+
+        self.names: list[str] = []
+        self.bytes = 0
+        original = default_storage.open
+        opened = self
+
+        class Counted(File):
+            def read(self, *args):
+                data = self.file.read(*args)
+                opened.bytes += len(data)
+                return data
+
+        def counting(name, mode="rb"):
+            self.names.append(name)
+            return Counted(original(name, mode).file, name)
+
+        monkeypatch.setattr(default_storage, "open", counting)
+
+
+@pytest.mark.django_db
+def test_with_a_public_url_a_big_stored_image_goes_as_a_link_without_being_read(
+    team, alice, media_root, settings, monkeypatch, big_png
+):
+    settings.STUDIO_PUBLIC_URL = "https://studio.example"
+    generation = stored_generation(team, alice, [big_png])
+    opened = Opened(monkeypatch)
+    request = submission.build(generation)
+    [link] = request.images
+    assert link == input_links.url_for(generation.images.get())
+    assert opened.names == [] and opened.bytes == 0
+
+
+@pytest.mark.django_db
+def test_each_stored_image_is_read_once_and_only_to_be_sent(
+    team, alice, media_root, settings, monkeypatch, big_png
+):
+    settings.STUDIO_PUBLIC_URL = ""
+    small = png(360, 240)
+    generation = stored_generation(team, alice, [small, big_png])
+    opened = Opened(monkeypatch)
+    request = submission.build(generation)
+    assert base64.b64decode(request.images[0].split(",")[1]) == small
+    assert decoded(request.images[1]).format == "JPEG"  # re-encoded to fit
+    assert sorted(opened.names) == sorted(i.file.name for i in generation.images.all())
+    # Pillow reads a header twice as it recognises the format; nothing more is read again.
+    assert len(small) + len(big_png) <= opened.bytes < len(small) + len(big_png) + 64 * 1024
+
+
+def test_sizes_decide_how_images_go_before_any_is_read():
+    def never():
+        raise AssertionError("an image sent as its link is never read")
+
+    small = png(360, 240)
+    link = "https://studio.example/inputs/token/frame-0.png"
+    big = image_tools.Source(30_000_000, "png", never)
+    uris = image_tools.request_images(
+        [big, image_tools.Source.of(small, "png")], urls=[link, "unused"]
+    )
+    assert uris[0] == link
+    assert base64.b64decode(uris[1].split(",")[1]) == small

@@ -24,7 +24,13 @@ from django.views.decorators.http import require_GET
 from studio import budgets, catalog, jobs, staging
 from studio import images as image_tools
 from studio.access import current_membership, generation_for
-from studio.forms import MODEL_OPTIONS, OTHER_PARAMETERS, GenerationForm, raw_options
+from studio.forms import (
+    MODEL_OPTIONS,
+    OTHER_PARAMETERS,
+    GenerationForm,
+    KeptImageGone,
+    raw_options,
+)
 from studio.models import Generation, InputImage, State
 from studio.vidu import registry
 
@@ -54,6 +60,8 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
                 generation = _create(form, membership, request.user)
             except budgets.OverBudget as exc:
                 form.add_error(None, str(exc))  # shown above the form, answered with 422
+            except KeptImageGone as exc:
+                form.add_error(exc.field, str(exc))
             else:
                 staging.discard(form.kept.values())
                 url = reverse("generation", args=[generation.pk])
@@ -157,10 +165,12 @@ def staged_image(request: HttpRequest, staged_id) -> HttpResponse:
     if staged is None:
         raise Http404
     try:
-        data = staging.read(staged)
+        fh = staging.open_file(staged)
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    response = HttpResponse(image_tools.thumbnail(data), content_type="image/jpeg")
+    with fh:
+        thumb = image_tools.thumbnail(fh)
+    response = HttpResponse(thumb, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -191,13 +201,14 @@ def _create(form: GenerationForm, membership, user) -> Generation:
         )
         budgets.enforce(generation)  # locks the team row; raises OverBudget
         for position, name in enumerate(form.image_field_names()):
-            InputImage.store(
-                generation,
-                position,
-                form.image_bytes[name],
-                form.image_infos[name],
-                form.image_names.get(name, ""),
-            )
+            with form.image_file(name) as fh:  # copied in pieces
+                InputImage.store(
+                    generation,
+                    position,
+                    fh,
+                    form.image_infos[name],
+                    form.image_names.get(name, ""),
+                )
         generation.events.create(state=State.QUEUED, source="form")
         jobs.enqueue_submit(generation)
     return generation
