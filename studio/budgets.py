@@ -135,9 +135,11 @@ class Line:
         return self.charged + self.estimated
 
 
-def _lines(queryset: QuerySet[Generation], key: str) -> list[tuple[object, Line]]:
-    rows = (
-        queryset.values(key)
+def _month_rows(queryset: QuerySet[Generation]) -> list[dict]:
+    """The month in one pass over the team's rows: a row per (author, model) with its
+    videos and costs, which the report adds up per member and per model."""
+    return list(
+        queryset.values("author_id", "model")
         .annotate(
             videos=Count("id"),
             charged=Coalesce(Sum("credits"), 0),
@@ -149,22 +151,21 @@ def _lines(queryset: QuerySet[Generation], key: str) -> list[tuple[object, Line]
             ),
             unreported=Count("id", filter=Q(provider__in=UNREPORTED_PROVIDERS)),
         )
-        .order_by(key)
+        .order_by()
     )
-    return [
-        (
-            row[key],
-            Line(
-                str(row[key]),
-                row["videos"],
-                row["charged"],
-                row["estimated"],
-                Decimal(row["usd"]),
-                row["unreported"],
-            ),
-        )
-        for row in rows
-    ]
+
+
+def _add_up(rows: list[dict], key: str) -> dict[object, Line]:
+    """The rows added up into a line for each value of `key`."""
+    lines: dict[object, Line] = {}
+    for row in rows:
+        line = lines.setdefault(row[key], Line(str(row[key]), 0, 0, 0))
+        line.videos += row["videos"]
+        line.charged += row["charged"]
+        line.estimated += row["estimated"]
+        line.usd += Decimal(row["usd"])
+        line.unreported += row["unreported"]
+    return lines
 
 
 @dataclass
@@ -187,19 +188,25 @@ class Report:
         return min(100, round(100 * self.total.total / self.budget))
 
 
-def report(team: Team, now: datetime | None = None) -> Report:
-    """This month's spending for the team page: in total, per member and per model."""
-    month = this_month(team, now)
-    names = dict(team.memberships.values_list("user_id", "user__username"))
+def report(team: Team, now: datetime | None = None, names: dict | None = None) -> Report:
+    """This month's spending for the team page: in total, per member and per model.
+
+    `names`: the members' usernames by user id, when the caller has them already.
+    """
+    rows = _month_rows(this_month(team, now))
+    if names is None:
+        names = dict(team.memberships.values_list("user_id", "user__username"))
+    by_author = _add_up(rows, "author_id")
+    former = _former([user_id for user_id in by_author if user_id not in names])
     by_member = []
-    for user_id, line in _lines(month, "author_id"):
+    for user_id, line in by_author.items():
         if user_id is None:
             line.label = "(deleted user)"
         else:
-            line.label = names.get(user_id) or _former(user_id)
+            line.label = names.get(user_id) or former.get(user_id, "(deleted user)")
         by_member.append(line)
     by_member.sort(key=lambda line: (-line.total, line.label))
-    by_model = sorted((line for _, line in _lines(month, "model")), key=lambda x: -x.total)
+    by_model = sorted(_add_up(rows, "model").values(), key=lambda x: (-x.total, x.label))
     total = Line(
         "Total",
         sum(line.videos for line in by_model),
@@ -213,6 +220,9 @@ def report(team: Team, now: datetime | None = None) -> Report:
     )
 
 
-def _former(user_id: int) -> str:
-    user = get_user_model().objects.filter(pk=user_id).first()
-    return f"{user.username} (no longer in the team)" if user else "(deleted user)"
+def _former(user_ids: list[int]) -> dict[int, str]:
+    """Labels for authors who left the team, in one query however many left."""
+    if not user_ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")
+    return {pk: f"{username} (no longer in the team)" for pk, username in users}

@@ -95,6 +95,9 @@ STATE_RANK = {
     State.CANCELLED: 6,
 }
 TERMINAL = (State.SUCCESS, State.FAILED, State.CANCELLED)
+# Every other state, named: `state IN (...)` probes an index on state, where
+# `NOT state IN TERMINAL` would read every row of the team to find the few left.
+IN_PROGRESS = tuple(state for state in State if state not in TERMINAL)
 AT_PROVIDER = (State.CREATED, State.QUEUEING, State.PROCESSING)
 
 
@@ -153,7 +156,26 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["team", "-created_at"]), models.Index(fields=["state"])]
+        # The history lists a team's generations newest first, by (created_at, id) so the
+        # keyset cursor is exact; each filter has an index in that order behind its
+        # column, so a page reads its 25 rows whatever the team's mix. The prompt search
+        # has a trigram index on PostgreSQL, made in migration 0006 (SQLite has none).
+        indexes = [
+            models.Index(fields=["team", "-created_at", "-id"], name="generation_team_newest"),
+            models.Index(
+                fields=["team", "author", "-created_at", "-id"], name="generation_author_newest"
+            ),
+            models.Index(
+                fields=["team", "state", "-created_at", "-id"], name="generation_state_newest"
+            ),
+            models.Index(
+                fields=["team", "model", "-created_at", "-id"], name="generation_model_newest"
+            ),
+            models.Index(
+                fields=["team", "kind", "-created_at", "-id"], name="generation_kind_newest"
+            ),
+            models.Index(fields=["state"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} {self.kind} {self.id}"

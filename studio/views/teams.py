@@ -67,12 +67,13 @@ def _get_membership_for_owner(request: HttpRequest, membership_id: int) -> Membe
 def _team_context(request: HttpRequest, membership: Membership, **extra) -> dict:
     team = membership.team
     is_owner = membership.role == Membership.OWNER
+    members = list(team.memberships.select_related("user").order_by("user__username", "id"))
     context = {
         "team": team,
         "membership": membership,
         "is_owner": is_owner,
-        "members": list(team.memberships.select_related("user").order_by("user__username", "id")),
-        "report": budgets.report(team),
+        "members": members,
+        "report": budgets.report(team, names={m.user_id: m.user.username for m in members}),
         "member_errors": {},
         "roles": Membership.ROLES,
     }
