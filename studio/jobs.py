@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from studio import results, staging, submission, task_updates
-from studio.models import Generation, ResultStatus, State
+from studio.models import Generation, GenerationEvent, ResultStatus, State
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +44,22 @@ def enqueue_fetch(generation_id) -> None:
 def submit(generation_id: str) -> str:
     """Claim a queued generation and send it to its provider, exactly once."""
     now = timezone.now()
-    claimed = Generation.objects.filter(pk=generation_id, state=State.QUEUED).update(
-        state=State.SUBMITTING,
-        claimed_at=now,
-        updated_at=now,
-        submit_attempts=F("submit_attempts") + 1,
-    )
+    # The claim and its event commit together: the history never lacks the claim, and
+    # SQLite's single writer is taken once, not twice.
+    with transaction.atomic():
+        claimed = Generation.objects.filter(pk=generation_id, state=State.QUEUED).update(
+            state=State.SUBMITTING,
+            claimed_at=now,
+            updated_at=now,
+            submit_attempts=F("submit_attempts") + 1,
+        )
+        if claimed:
+            GenerationEvent.objects.create(
+                generation_id=generation_id, state=State.SUBMITTING, source="submit", at=now
+            )
     if not claimed:
         return "not claimed"
     generation = Generation.objects.get(pk=generation_id)
-    generation.events.create(state=State.SUBMITTING, source="submit", at=now)
     return submission.send(generation, maybe_sent=False)
 
 

@@ -117,16 +117,21 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "studio.sqlite3",
-            # WAL lets the web process read while the worker writes; IMMEDIATE
-            # takes the write lock at BEGIN so two writers queue instead of failing.
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            # Kept open between requests, as for DATABASE_URL: opening one costs about a
+            # millisecond (PRAGMAs, functions), a third of a cheap poll.
+            "CONN_MAX_AGE": 60,
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The same for a file named by DATABASE_URL (as the tests give their worker
+    # processes): WAL lets the web process read while the worker writes, and with
+    # synchronous=NORMAL a commit does not wait for the disk (without WAL, every one
+    # waits for several); IMMEDIATE takes the write lock at BEGIN so two writers queue
+    # instead of failing. Options given in the URL win.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("timeout", 20)
+    options.setdefault("transaction_mode", "IMMEDIATE")
+    options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     # A file, not memory: integration tests start worker processes that must open it.
     # One file per test run, so two runs on one machine never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-studio-{os.getpid()}.sqlite3")}
@@ -176,16 +181,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
     "name": os.environ.get("Q_CLUSTER_NAME", "studio"),
-    "workers": envint("Q_WORKERS", "2"),
+    # Jobs mostly wait on the provider and the database, so more workers than cores.
+    "workers": envint("Q_WORKERS", "4"),
     "timeout": 600,
     "retry": 900,
     "max_attempts": 1,  # jobs retry themselves with backoff; django-q must not re-run them
     "catch_up": False,
     "ack_failures": True,
     "poll": 0.2,
+    # The ORM broker takes up to this many jobs in one query (the queue in front of the
+    # workers holds workers² anyway); Redis takes one at a time whatever this says.
+    "bulk": 4,
     "guard_cycle": float(os.environ.get("Q_GUARD_CYCLE", "0.5")),
     "label": "Tasks",
-    "save_limit": 500,
+    # Keep no results of jobs that succeeded: nothing reads them (each job's outcome is
+    # in its generation and its events), and keeping the last N means the single result
+    # saver reads and locks all N rows after every job. Failures are still kept.
+    "save_limit": -1,
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -142,11 +142,12 @@ def cost_fields(view: TaskView) -> dict:
     return {}
 
 
-def renew_claim(generation: Generation) -> bool:
+def renew_claim(generation: Generation, **fields) -> bool:
     """Keep our claim alive before each attempt; False when it is no longer ours.
 
     A callback may have attached the task meanwhile, or the reconciler may have taken
-    over a claim we held too long: either way, sending again could pay twice.
+    over a claim we held too long: either way, sending again could pay twice. `fields`
+    are stored in the same statement, only if the claim is still ours.
     """
     now = timezone.now()
     renewed = Generation.objects.filter(
@@ -154,9 +155,11 @@ def renew_claim(generation: Generation) -> bool:
         state=State.SUBMITTING,
         provider_task_id="",
         claimed_at=generation.claimed_at,
-    ).update(claimed_at=now)
+    ).update(claimed_at=now, **fields)
     if renewed:
         generation.claimed_at = now
+        for name, value in fields.items():
+            setattr(generation, name, value)
     return bool(renewed)
 
 
@@ -167,13 +170,13 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
     asked, look for our payload before sending again; where it cannot, stop and let a
     person decide. A task is never paid for twice by the studio's own doing.
     """
+    # Fields stored with the next renewal of the claim (one statement, not one each).
+    unsaved: dict = {}
     if not generation.provider_base_url:
-        # The connection it is sent to: from here on its task is followed there.
-        base_url = connection_of(generation).base_url
-        Generation.objects.filter(pk=generation.pk, provider_base_url="").update(
-            provider_base_url=base_url
-        )
-        generation.provider_base_url = base_url
+        # The connection it is sent to: from here on its task is followed there. Only
+        # the claim's holder writes it, so it is still empty when the renewal stores it.
+        unsaved["provider_base_url"] = connection_of(generation).base_url
+        generation.provider_base_url = unsaved["provider_base_url"]
     dialect = dialect_for(generation)
     try:
         submission = build(generation, dialect)
@@ -194,14 +197,20 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
             exc.__class__.__name__,
             error_reason="StudioRequestInvalid",
             error_message=message,
+            **unsaved,
         )
         return "failed"
     last: ProviderError | None = None
     for attempt in range(1, SEND_ATTEMPTS + 1):
         if attempt > 1:
             time.sleep(backoff(attempt - 1))
-        if not renew_claim(generation):
+        if not maybe_sent:
+            # Nothing to ask the provider first: the renewal also records that the
+            # create call is about to go (sent_at), before it goes.
+            unsaved["sent_at"] = timezone.now()
+        if not renew_claim(generation, **unsaved):
             return "claim lost"
+        unsaved = {}
         if maybe_sent:
             if not dialect.finds_lost_tasks:
                 unconfirmed(generation, last)
@@ -221,9 +230,9 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
             if found is not None:
                 recovered(generation, found)
                 return "recovered"
-        Generation.objects.filter(pk=generation.pk, claimed_at=generation.claimed_at).update(
-            sent_at=timezone.now()
-        )
+            Generation.objects.filter(pk=generation.pk, claimed_at=generation.claimed_at).update(
+                sent_at=timezone.now()
+            )
         try:
             view = dialect.create(submission)
         except ProviderError as exc:

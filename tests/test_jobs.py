@@ -336,6 +336,24 @@ def test_a_worker_that_lost_its_claim_sends_nothing(sim, queued):
     assert tasks_for(sim, queued) == []
 
 
+def test_the_row_says_where_and_that_it_was_sent_before_the_create_call(sim, queued, monkeypatch):
+    # A worker may die during the call: the reconciler then finds a renewed claim that
+    # says the request may have gone out, and to which connection.
+    dialect = registry.connect()
+    seen = []
+
+    def create(request, real=dialect.create):
+        seen.append(Generation.objects.get(pk=queued.pk))
+        return real(request)
+
+    monkeypatch.setattr(dialect, "create", create)
+    assert jobs.submit(str(queued.pk)) == "submitted"
+    (row,) = seen
+    assert row.state == "submitting" and row.sent_at is not None
+    assert row.provider_base_url == sim.base_url
+    assert row.claimed_at >= row.sent_at
+
+
 def test_a_worker_stops_once_a_callback_attached_the_task(sim, queued):
     dead_claim(queued, seconds=1)
     mine = Generation.objects.get(pk=queued.pk)
