@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrate clean
+.PHONY: run test install lint format migrate clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
 	$(BIN)/python tests/services_pass.py $(PYTEST_ARGS)
+
+# The performance goals, each measured against a baseline taken in the same run; the
+# figures are printed and kept in bench/results/ (docs/performance.md has the last run).
+BENCHES := latency provider_calls poll_cost submit_rate history upload_memory
+bench: $(STAMP)
+	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -44,11 +44,15 @@ def test_a_change_is_answered_with_the_fragment_and_a_fresh_poller(client, alice
 
 
 def test_the_page_polls_faster_while_a_video_is_about_to_appear(client, alice, team):
-    queued = make_generation(team, alice, state="queueing")
+    queued = make_generation(team, alice, state="queued")
+    off_peak = make_generation(
+        team, alice, state="queueing", params={"duration": 2, "off_peak": True}
+    )
     processing = make_generation(team, alice, state="processing")
     client.force_login(alice)
-    html = client.get(reverse("generation", args=[queued.pk])).content.decode()
-    assert 'hx-trigger="every 2s"' in html
+    for slow in (queued, off_peak):
+        html = client.get(reverse("generation", args=[slow.pk])).content.decode()
+        assert 'hx-trigger="every 2s"' in html
     html = client.get(reverse("generation", args=[processing.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in html
 

@@ -37,7 +37,14 @@ def poll_query(generations) -> str:
 
 
 def poll_seconds(generations) -> int:
-    near = any(g.in_flight and g.state in (State.PROCESSING, State.SUCCESS) for g in generations)
+    """Every second while a video may appear any moment: a task at the provider (not an
+    off-peak one, which takes hours) or one being copied; else every two seconds."""
+    near = any(
+        g.in_flight
+        and g.state in (State.CREATED, State.QUEUEING, State.PROCESSING, State.SUCCESS)
+        and not g.params.get("off_peak")
+        for g in generations
+    )
     return POLL_SECONDS_NEAR_DONE if near else POLL_SECONDS
 
 
@@ -95,9 +102,9 @@ def poll(request: HttpRequest) -> HttpResponse:
     if team_id is not None:
         now = {
             str(pk): f"{state}-{result or 'none'}"
-            for pk, state, result in Generation.objects.filter(
-                team_id=team_id, pk__in=list(seen)
-            ).values_list("pk", "state", "result_status")
+            for pk, state, result in Generation.objects.filter(team_id=team_id, pk__in=list(seen))
+            .order_by()  # no sort: the answer is compared as a whole
+            .values_list("pk", "state", "result_status")
         }
         if now == seen:
             return HttpResponse(status=204)
