@@ -25,9 +25,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from studio.models import AT_PROVIDER, Generation, State
+from studio.models import AT_PROVIDER, Generation
 from studio.submission import connection_of
-from studio.task_updates import apply_view
+from studio.task_updates import apply_view, poll
 from studio.vidu import registry
 from studio.vidu.base import NotSupported, ProviderError
 
@@ -93,7 +93,7 @@ def tick(pace: Pace, stop: threading.Event | None = None) -> dict:
                     return counts
                 pace.wait(connection, stop)
                 counts["calls"] += 1
-                _ask_one(dialect, generation, counts)
+                _ask_one(generation, counts)
     return counts
 
 
@@ -116,30 +116,17 @@ def _ask_in_batches(dialect, connection, generations, pace, stop, counts) -> Non
                 # Not in the list (older than its window, or gone): ask about it alone.
                 pace.wait(connection, stop)
                 counts["calls"] += 1
-                _ask_one(dialect, generation, counts)
+                _ask_one(generation, counts)
             else:
                 apply_view(generation, view, "poll")
                 counts["answered"] += 1
 
 
-def _ask_one(dialect, generation: Generation, counts: dict) -> None:
-    try:
-        view = dialect.query(generation.provider_task_id)
-    except ProviderError as exc:
+def _ask_one(generation: Generation, counts: dict) -> None:
+    if poll(generation):
+        counts["answered"] += 1
+    else:
         counts["errors"] += 1
-        if exc.permanent and exc.status == 404:
-            generation.advance(
-                State.FAILED,
-                "poll",
-                exc.reason,
-                error_reason=exc.reason[:64],
-                error_message=exc.plain,
-            )
-        else:
-            log.info("poll %s: %s", generation.pk, exc)
-        return
-    apply_view(generation, view, "poll")
-    counts["answered"] += 1
 
 
 def run(stop: threading.Event) -> None:
