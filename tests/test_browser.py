@@ -63,3 +63,28 @@ def test_a_mistake_is_explained_beside_the_field(page, live_server, alice, tmp_p
     assert "5:1" in error.inner_text() and "between 1:4 and 4:1" in error.inner_text()
     assert page.input_value("textarea[name=prompt]") == "a prompt worth keeping"
     shot(page, "form-error")
+
+
+def test_a_broken_provider_link_gives_way_to_the_studios_copy(page, live_server, alice, team):
+    """The page plays the provider's link while the studio copies the video; a link the
+    browser cannot play is dropped, and the stored copy takes its place by the poll."""
+    from studio.models import Generation
+    from tests.factories import attach_video, make_generation
+
+    generation = make_generation(team, alice, state="processing", task_id="t1")
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/generations/{generation.pk}/")
+    Generation.objects.filter(pk=generation.pk).update(
+        state="success", preview_url=f"{live_server.url}/nowhere/video.mp4"
+    )
+    page.wait_for_selector("#preview-note", timeout=10000)
+    # The broken link's player lets go of its id, so the next swap replaces it.
+    page.wait_for_function("() => !document.querySelector('video[hx-preserve][src*=nowhere]')")
+    shot(page, "preview-broken")
+    attach_video(generation, video_bytes=b"\x00" * 1000)
+    page.wait_for_selector(
+        f"video source[src$='/generations/{generation.pk}/video.mp4']",
+        state="attached",
+        timeout=10000,
+    )
+    assert page.locator("video").count() == 1
