@@ -836,26 +836,8 @@ PROVIDERS: dict[str, Provider] = {
         Provider(
             name="octopusx",
             label="Octopusx",
-            offers=_offers(
-                (
-                    "viduq3-pro",
-                    "viduq2-pro",
-                    "viduq2-turbo",
-                    "viduq2-pro-fast",
-                    "viduq1",
-                    "viduq1-classic",
-                    "vidu2.0",
-                ),
-                (
-                    "viduq3-pro",
-                    "viduq2-pro",
-                    "viduq2-turbo",
-                    "viduq2-pro-fast",
-                    "viduq1",
-                    "viduq1-classic",
-                    "vidu2.0",
-                ),
-            ),
+            # The same models on both endpoints: the official ones but viduq3-turbo.
+            offers=_offers(*[tuple(m for m in ALL_IMG2VIDEO if m != "viduq3-turbo")] * 2),
             takes=MappingProxyType(
                 {
                     # [000] lists no movement_amplitude for img2video.
@@ -885,16 +867,12 @@ PROVIDERS: dict[str, Provider] = {
         Provider(
             name="umodelverse",
             label="UModelverse",
-            offers=_offers(("viduq2-pro", "viduq2-turbo"), ("viduq2-pro", "viduq2-turbo")),
+            offers=_offers(*[("viduq2-pro", "viduq2-turbo")] * 2),
             takes=MappingProxyType(
-                {
-                    IMG2VIDEO: frozenset(
-                        {"duration", "seed", "resolution", "movement_amplitude", "bgm"}
-                    ),
-                    START_END2VIDEO: frozenset(
-                        {"duration", "seed", "resolution", "movement_amplitude", "bgm"}
-                    ),
-                }
+                dict.fromkeys(
+                    ENDPOINTS,
+                    frozenset({"duration", "seed", "resolution", "movement_amplitude", "bgm"}),
+                )
             ),
             prompt_required=False,
             cost_unit=None,
