@@ -153,6 +153,10 @@ class Generation(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True)
     next_poll_at = models.DateTimeField(null=True, db_index=True)
+    # The one-time token of the form render that made this generation: a second submit
+    # of the same render (a double click, a resent POST) finds it here instead of paying
+    # again. Unique, so two submits at the same instant cannot both create.
+    form_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -440,3 +444,17 @@ class CallbackNonce(models.Model):
 
     def __str__(self) -> str:
         return self.nonce
+
+
+class Heartbeat(models.Model):
+    """When a job last ran on the queue, by the name of what wrote it.
+
+    The reconciler and the watchdog's probe job write it; the health check and
+    `make run`'s supervisor read it to tell a queue that waits with nothing running.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
