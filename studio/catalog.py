@@ -1067,10 +1067,27 @@ class Checked:
         return not self.problems
 
 
+# The spellings of a ticked and an unticked box (and of a JSON boolean sent as text).
+# Anything else is neither, and refused: "maybe" must not turn a paid option on.
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off", "")
+FLAGS = ("audio", "bgm", "is_rec", "off_peak", "watermark")
+
+
+def flag(value) -> bool | None:
+    """A yes/no option as sent: True, False, or None where it is neither."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
 def truthy(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "on")
-    return bool(value)
+    return flag(value) is True
 
 
 def _given(value) -> bool:
@@ -1203,6 +1220,10 @@ def check_parameters(endpoint: str, raw: dict, provider_name: str = DEFAULT_PROV
         elif seed:
             p["seed"] = seed
 
+    for name in FLAGS:
+        if flag(raw.get(name)) is None:
+            shown = str(raw.get(name))[:20]
+            out.add(name, f"“{shown}” is neither yes nor no: tick the box or leave it empty.")
     audio_raw = raw.get("audio")
     makes_audio = model.audio is not None and takes("audio")
     if not makes_audio:

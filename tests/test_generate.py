@@ -742,3 +742,22 @@ def test_a_broker_failure_does_not_lose_the_generation_or_show_an_error(
         )
     assert response.status_code == 302
     assert Generation.objects.get().state == "queued"  # the reconciler queues it again
+
+
+@pytest.mark.parametrize("name", ["off_peak", "bgm", "is_rec", "audio", "watermark"])
+def test_a_box_that_is_neither_ticked_nor_unticked_is_refused_beside_it(client, alice, name):
+    client.force_login(alice)
+    form = {"model": "viduq2-turbo", "prompt": "a slow pan", "images": upload(), name: "maybe"}
+    response = client.post(reverse("generate", args=["img2video"]), form)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "“maybe” is neither yes nor no" in html
+    assert Generation.objects.count() == 0
+
+
+@pytest.mark.parametrize("word", ["on", "true", "1", "yes", "TRUE"])
+def test_the_usual_spellings_of_a_ticked_box_are_taken(client, alice, word):
+    client.force_login(alice)
+    form = {"model": "viduq2-turbo", "images": upload(), "duration": "5", "off_peak": word}
+    assert client.post(reverse("generate", args=["img2video"]), form).status_code == 302
+    assert Generation.objects.get().params["off_peak"] is True
