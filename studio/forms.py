@@ -3,6 +3,8 @@ from the catalog, checked again here on the server whatever the page offered."""
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +39,9 @@ class KeptImageGone(Exception):
         self.field = field
 
 
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
 def staged_field(name: str) -> str:
     """The hidden field that carries the id of the image kept for `name`."""
     return f"{name}_staged"
@@ -55,7 +60,9 @@ def raw_options(endpoint: str, values: Mapping) -> dict:
     model = catalog.MODELS[endpoint].get(str(raw["model"] or ""))
     if shown and model is not None:
         if shown == model.name and model.audio is not None:
-            raw["audio"] = "true" if catalog.truthy(raw["audio"]) else "false"
+            ticked = catalog.flag(raw["audio"])
+            if ticked is not None:  # anything else is left for the checks to refuse
+                raw["audio"] = "true" if ticked else "false"
         elif shown != model.name:
             raw["audio"] = None
     return raw
@@ -117,8 +124,14 @@ class GenerationForm(forms.Form):
         owner=None,
         kept: dict[str, StagedImage | None] | None = None,
         provider: str | None = None,
+        token: str | None = None,
     ):
         super().__init__(data, files, initial=initial)
+        # One token per render of the form, stored on the generation it makes: a second
+        # submit of the same render finds that generation instead of paying again.
+        posted = str(self.data.get("form_token") or "") if self.is_bound else (token or "")
+        self.token = posted if FORM_TOKEN.fullmatch(posted) else None
+        self.render_token = self.token or secrets.token_urlsafe(24)
         self.endpoint = endpoint
         self.provider = catalog.provider(provider or settings.VIDU_PROVIDER)
         self.rules = catalog.endpoint_rules(endpoint)
@@ -354,11 +367,14 @@ class GenerationForm(forms.Form):
         for name in ("model", "duration", "resolution", "movement_amplitude", "voice_id"):
             if name in data:
                 raw[name] = data[name]
-        for name in ("bgm", "is_rec", "off_peak"):
-            raw[name] = bool(data.get(name))
         for name in OTHER_PARAMETERS:
             # Posted to an endpoint without the field: the catalog says why it is refused.
             raw[name] = data.get(name) if name in self.fields else self.data.get(name)
+        for name in catalog.FLAGS:
+            # As sent, not as Django's checkbox reads it (anything but "false" is ticked):
+            # the checks refuse what is neither yes nor no.
+            if name != "audio":
+                raw[name] = self.data.get(name)
         checked = catalog.check_parameters(self.endpoint, raw, self.provider.name)
         for problem in checked.problems:
             field = problem.field if problem.field in self.fields else None

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from PIL import Image
 
 from studio.models import Membership, Team
@@ -24,6 +25,33 @@ from studio.models import Membership, Team
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 REQUIRE_SERVICES = os.environ.get("STUDIO_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+
+
+GENERATION_FORM = re.compile(r"^/generate/(img2video|start-end2video)/$")
+
+
+class FormClient(Client):
+    """The test client, sending the generation form as a page rendered by the studio does.
+
+    Each render of the form carries a fresh one-time token; a POST that names none is
+    given one, as a fresh render would. Tests of the token itself pass theirs.
+    """
+
+    def post(self, path, data=None, *args, **kwargs):
+        if isinstance(data, dict) and "form_token" not in data and GENERATION_FORM.match(path):
+            data = {**data, "form_token": fresh_form_token()}
+        return super().post(path, data, *args, **kwargs)
+
+
+def fresh_form_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture
+def client():
+    return FormClient()
 
 
 def require(reason: str) -> None:

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from studio import budgets
 from studio.models import Generation, Team
-from tests.conftest import drain_queue, png, require
+from tests.conftest import FormClient, drain_queue, png, require
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -142,7 +141,7 @@ def submit_at_once(user, count: int, monkeypatch) -> list[int]:
 
     def run():
         try:
-            client = Client()
+            client = FormClient()
             client.force_login(user)
             barrier.wait(timeout=30)
             statuses.append(submit(client).status_code)

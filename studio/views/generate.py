@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -41,6 +42,12 @@ PREFILLED = OTHER_PARAMETERS
 REUSED = tuple(name for name in MODEL_OPTIONS + OTHER_PARAMETERS if name not in ("model", "prompt"))
 
 
+NO_TOKEN = (
+    "This form was not sent from the studio's page, or from an old copy of it: check it "
+    "and press Generate video again."
+)
+
+
 @login_required
 def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     if endpoint not in catalog.ENDPOINTS:
@@ -52,24 +59,34 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     status, notice = 200, ""
     if request.method == "POST":
         form = GenerationForm(endpoint, request.POST, request.FILES, **whose)
+        earlier = _made_by(form.token, membership.team)
+        if earlier is not None:
+            # This render of the form was sent already (a double click, a resent POST):
+            # the answer is the generation it made, and nothing is paid twice.
+            return _to_generation(request, earlier, again=True)
         # Without htmx a changed model arrives with the old model's options: show the
         # new model's before anything is spent.
         refresh = "refresh" in request.POST or form.model_changed
-        if not refresh and form.is_valid():
+        if not refresh and form.is_valid() and form.token is None:
+            form.add_error(None, NO_TOKEN)  # answered with 422, a fresh token, inputs kept
+        elif not refresh and form.is_valid():
             try:
                 generation = _create(form, membership, request.user)
             except budgets.OverBudget as exc:
                 form.add_error(None, str(exc))  # shown above the form, answered with 422
             except KeptImageGone as exc:
                 form.add_error(exc.field, str(exc))
+            except IntegrityError:
+                # The same render sent twice at once: the other request made it.
+                earlier = _made_by(form.token, membership.team)
+                if earlier is not None:
+                    return _to_generation(request, earlier, again=True)
+                if not Generation.objects.filter(form_token=form.token).exists():
+                    raise
+                form.add_error(None, NO_TOKEN)  # a token not of this team's making
             else:
                 staging.discard(form.kept.values())
-                url = reverse("generation", args=[generation.pk])
-                if request.htmx:
-                    response = HttpResponse(status=204)
-                    response["HX-Redirect"] = url
-                    return response
-                return redirect(url)
+                return _to_generation(request, generation)
         if refresh:
             form.is_valid()  # reads and checks the uploads, so good ones can be kept
             unread = [
@@ -78,7 +95,9 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
                 if name in form.errors and name not in form.kept and form.files.get(name)
             ]
             form.keep_uploads()
-            form = GenerationForm(endpoint, initial=form.carried_over(), kept=form.kept, **whose)
+            form = GenerationForm(
+                endpoint, initial=form.carried_over(), kept=form.kept, token=form.token, **whose
+            )
             notice = (
                 f"These are the options for {form.settled['model']}: check them, then press "
                 "Generate video. " + " ".join(unread)
@@ -175,11 +194,30 @@ def staged_image(request: HttpRequest, staged_id) -> HttpResponse:
     return response
 
 
+def _made_by(token: str | None, team) -> Generation | None:
+    """The generation an earlier submit of this form render made, if any (in this team)."""
+    if not token:
+        return None
+    return Generation.objects.filter(form_token=token, team=team).first()
+
+
+def _to_generation(request: HttpRequest, generation: Generation, again: bool = False):
+    url = reverse("generation", args=[generation.pk])
+    if again:
+        messages.info(request, "This form was already sent: here is the video it started.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
 def _create(form: GenerationForm, membership, user) -> Generation:
     params = {k: v for k, v in form.params.items() if k not in ("model", "prompt")}
     connection = registry.current()
     with transaction.atomic():
         generation = Generation.objects.create(
+            form_token=form.token,
             team=membership.team,
             author=user,
             kind=form.endpoint,
