@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
 MAX_CLAIMS = 4  # after this many claims that all failed to reach the provider, give up
-# A provider's cost beyond this is not believed (a misread field, a forged body).
-MAX_CREDITS = 1_000_000
-MAX_USD = 100_000
+# A provider's cost beyond this is not believed (a misread field, a forged body): no
+# single image-to-video task costs more than a few hundred credits or a few dollars.
+MAX_CREDITS = 10_000
+MAX_USD = 1_000
 
 
 def backoff(attempt: int, cap: float = 30.0) -> float:
@@ -87,8 +88,12 @@ def generation_id_from_payload(payload: str) -> str | None:
     return payload or None
 
 
-def build(generation: Generation, dialect: Dialect | None = None) -> Submission:
-    """The neutral submission, images included, as the dialect will send it."""
+def build(generation: Generation, dialect: Dialect | None = None, links: bool = True) -> Submission:
+    """The neutral submission, images included, as the dialect will send it.
+
+    `links=False`: every image travels inside the request, re-encoded where it must be,
+    for when the provider could not fetch the studio's own link to it.
+    """
     dialect = dialect or dialect_for(generation)
     rules = generation.provider_rules
     params = {
@@ -123,9 +128,8 @@ def build(generation: Generation, dialect: Dialect | None = None) -> Submission:
     # the images get what is left of the 20 MB: as data URIs, as signed links to our
     # own copies when the provider can reach us, or re-encoded until they fit.
     reserve = image_tools.json_size(dialect.body(submission)) + 1024
-    images = image_tools.request_images(
-        pictures, reserve=reserve, urls=[input_links.url_for(image) for image in stored]
-    )
+    urls = [input_links.url_for(image) for image in stored] if links else None
+    images = image_tools.request_images(pictures, reserve=reserve, urls=urls)
     return submission.with_images(images)
 
 
@@ -236,6 +240,18 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
         try:
             view = dialect.create(submission)
         except ProviderError as exc:
+            if exc.permanent and _own_link_unreachable(exc, submission):
+                # The provider could not fetch our link to an image (the web server was
+                # restarting, say): nothing was made or charged. Send the images inside
+                # the request instead, re-encoded to fit.
+                log.info("submit %s: %s; sending the images inline", generation.pk, exc)
+                last = exc
+                try:
+                    submission = build(generation, dialect, links=False)
+                except (image_tools.ImageProblem, OSError):
+                    log.exception("cannot send the images of %s inline", generation.pk)
+                else:
+                    continue
             if exc.permanent:
                 generation.advance(
                     State.FAILED,
@@ -256,6 +272,13 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
         error_reason=last.reason[:64] if last else "", error_message=last.plain if last else ""
     )
     return "retry later"
+
+
+def _own_link_unreachable(exc: ProviderError, submission: Submission) -> bool:
+    """The provider refused because it could not download an image we sent as a link."""
+    linked = any(not image.startswith("data:") for image in submission.images)
+    said = f"{exc.reason} {exc.message}".lower()
+    return linked and ("imagedownloadfailure" in said or "download" in said)
 
 
 def resume(generation: Generation) -> str:

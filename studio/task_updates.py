@@ -143,6 +143,30 @@ def poll(generation: Generation) -> bool:
     return True
 
 
+def confirm(generation: Generation, task_id: str, source: str = "callback") -> bool:
+    """Act on news that a task changed (a callback) by asking the provider itself.
+
+    A callback's signature covers its headers, not its body, so the body is never
+    believed: the state and the cost applied are those the provider answers for the
+    task. Where it cannot answer now, the task is asked about again soon; a task it does
+    not know changes nothing here (a poll of a task we sent still decides that).
+    """
+    try:
+        view = dialect_for(generation).query(task_id)
+    except ProviderError as exc:
+        log.info("callback for %s: could not re-read task %s: %s", generation.pk, task_id, exc)
+        Generation.objects.filter(pk=generation.pk, state__in=AT_PROVIDER).update(
+            next_poll_at=timezone.now()
+        )
+        return False
+    if view.task_id and view.task_id != task_id:
+        log.warning(
+            "callback for %s: asked for task %s, told of %s", generation.pk, task_id, view.task_id
+        )
+        return False
+    return apply_view(generation, view, source)
+
+
 class CannotCancel(Exception):
     """The message says why, in the user's words."""
 

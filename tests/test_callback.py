@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from studio import task_updates
 from studio.models import Generation
-from studio.vidu import signatures
+from studio.vidu import registry, signatures
+from studio.vidu.base import Refused, Retryable
 from tests.conftest import drain_queue
 from tests.factories import make_generation
 
@@ -16,6 +18,38 @@ KEY = "callback-test-key"
 @pytest.fixture(autouse=True)
 def vidu_key(settings):
     settings.VIDU_API_KEY = KEY
+
+
+class Provider:
+    """What the provider itself answers when asked about a task (its query call).
+
+    A callback is only news that a task changed: the studio asks the provider, and
+    applies the answer, never the callback's body.
+    """
+
+    def __init__(self):
+        self.tasks: dict[str, dict] = {}
+        self.asked: list[str] = []
+        self.down = False
+
+    def query(self, task_id):
+        self.asked.append(task_id)
+        if self.down:
+            raise Retryable("Timeout", "the provider did not answer")
+        if task_id not in self.tasks:
+            raise Refused("TaskNotFound", "no such task", status=404)
+        return registry.connect().read_callback(json.dumps(self.tasks[task_id]).encode())
+
+
+@pytest.fixture(autouse=True)
+def provider(monkeypatch):
+    global PROVIDER
+    PROVIDER = Provider()
+    monkeypatch.setattr(task_updates, "dialect_for", lambda generation: PROVIDER)
+    return PROVIDER
+
+
+PROVIDER: Provider
 
 
 def body(task_id, state, **extra):
@@ -30,7 +64,10 @@ def body(task_id, state, **extra):
     }
 
 
-def post(client, data, *, key=KEY, now=None, nonce=None, path=None):
+def post(client, data, *, key=KEY, now=None, nonce=None, path=None, honest=True):
+    """Send a signed callback; an honest provider reports the same when asked."""
+    if honest:
+        PROVIDER.tasks[data["id"]] = data
     path = path or reverse("vidu_callback")
     headers = signatures.sign_headers(key, "http://testserver" + path, now=now, nonce=nonce)
     return client.post(path, json.dumps(data), content_type="application/json", headers=headers)
@@ -162,3 +199,67 @@ def test_it_checks_the_path_vidu_signed_behind_a_proxy(client, submitted, settin
         headers=headers,
     )
     assert response.status_code == 200
+
+
+def test_a_signed_body_claiming_a_huge_cost_is_not_believed(client, submitted):
+    """The signature covers the headers, not the body: the cost is the provider's."""
+    PROVIDER.tasks["900001"] = body("900001", "success", credits=4)
+    post(client, body("900001", "success", credits=2_000_000_000), honest=False)
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.credits) == ("success", 4)
+    assert PROVIDER.asked == ["900001"]
+
+
+def test_a_signed_body_claiming_success_moves_only_as_far_as_the_provider_says(
+    client, submitted
+):
+    PROVIDER.tasks["900001"] = body("900001", "processing")
+    response = post(client, body("900001", "success", credits=-500), honest=False)
+    assert response.status_code == 200
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.credits) == ("processing", 4)  # the provider's figures
+    assert drain_queue() == []
+
+
+def test_a_forged_failure_does_not_fail_a_running_task(client, submitted):
+    PROVIDER.tasks["900001"] = body("900001", "processing")
+    post(client, body("900001", "failed", err_code="CreationPolicyViolation"), honest=False)
+    submitted.refresh_from_db()
+    assert submitted.state == "processing"
+
+
+def test_a_callback_naming_a_task_the_provider_does_not_know_changes_nothing(
+    client, team, alice
+):
+    generation = make_generation(team, alice, state="submitting")
+    response = post(client, body("999", "success", payload=str(generation.pk)), honest=False)
+    assert response.status_code == 200
+    generation.refresh_from_db()
+    assert (generation.state, generation.provider_task_id) == ("submitting", "")
+
+
+def test_when_the_provider_cannot_be_asked_the_task_is_asked_about_soon(client, submitted):
+    PROVIDER.down = True
+    before = submitted.next_poll_at
+    assert post(client, body("900001", "success")).status_code == 200
+    submitted.refresh_from_db()
+    assert submitted.state == "created"
+    assert submitted.next_poll_at is not None and submitted.next_poll_at != before
+
+
+def test_negative_or_absurd_costs_from_the_provider_are_refused(client, submitted):
+    post(client, body("900001", "success", credits=-500))
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.credits) == ("success", None)
+    second = make_generation(submitted.team, submitted.author, state="created", task_id="900002")
+    post(client, body("900002", "success", credits=50_000))
+    second.refresh_from_db()
+    assert (second.state, second.credits) == ("success", None)
+
+
+def test_a_nonce_longer_than_the_studio_keeps_is_refused_with_400(client, submitted):
+    response = post(client, body("900001", "processing"), nonce="n" * 101)
+    assert response.status_code == 400
+    submitted.refresh_from_db()
+    assert submitted.state == "created"
+    assert post(client, body("900001", "processing"), nonce="n" * 100).status_code == 200

@@ -20,6 +20,7 @@ from studio.vidu import registry, signatures
 from studio.vidu.base import ProviderError
 
 log = logging.getLogger(__name__)
+NONCE_MAX_LENGTH = CallbackNonce._meta.get_field("nonce").max_length
 
 
 @csrf_exempt
@@ -41,6 +42,8 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
     except signatures.BadSignature as exc:
         log.warning("refused a callback: %s", exc)
         return JsonResponse({"error": "bad signature"}, status=401)
+    if len(nonce) > NONCE_MAX_LENGTH:
+        return JsonResponse({"error": "nonce too long"}, status=400)
     try:
         view = dialect.read_callback(request.body)
     except (ValueError, ValidationError, ProviderError):
@@ -77,9 +80,8 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
         seen_at__lt=timezone.now() - timedelta(seconds=settings.VIDU_CALLBACK_MAX_SKEW * 2)
     ).delete()
 
-    task_updates.apply_view(
-        generation, registry.connect(connection).read_callback(request.body), "callback"
-    )
+    # The body names the task; what happened to it is asked of the provider.
+    task_updates.confirm(generation, generation.provider_task_id or view.task_id)
     return JsonResponse({})
 
 
