@@ -8,7 +8,9 @@ variables scale it out.
 import os
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +36,17 @@ def envsecret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def private_dir(path: Path) -> None:
+    """Make `path` (and its parents) and keep it to this user (mode 700): it holds the
+    database with password hashes and sessions, the secret key and the media."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError:  # not ours to change (a mounted volume): leave it as it is
+        pass
+
+
 def local_secret_key(data_dir: Path) -> str:
     """A random key made on first start and kept in the data directory (mode 600).
 
@@ -42,7 +55,7 @@ def local_secret_key(data_dir: Path) -> str:
     """
     path = data_dir / "secret_key"
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
             fh.write(secrets.token_urlsafe(50))
     except FileExistsError:
@@ -74,6 +87,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
+    "csp",
     "studio",
 ]
 
@@ -87,6 +102,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads a request's body: refuses one too large, with a message.
+    "studio.limits.RequestSizeLimit",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -112,7 +132,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(DATA_DIR)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -147,6 +167,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "history"
 LOGOUT_REDIRECT_URL = "login"
 
+# Wrong passwords are limited by django-axes, on the login page and the admin's: after
+# STUDIO_LOGIN_FAILURE_LIMIT for one account from one address, or
+# STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT for any accounts from one address, logins from there
+# (for that account, or for all) are refused for STUDIO_LOGIN_COOLOFF_MINUTES, counted
+# from the last try. Nothing locks an account for everyone: a stranger guessing Alice's
+# password elsewhere does not stop her logging in. A right password wipes that account's
+# mistakes from that address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("STUDIO_LOGIN_FAILURE_LIMIT", "5")
+STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT = envint("STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT", "20")
+# In this order: studio.logins.LoginAttempts reads the first as the per-account count
+# and the second as the per-address one.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "studio.logins.LoginAttempts"
+AXES_COOLOFF_TIME = timedelta(minutes=envint("STUDIO_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "studio.logins.client_address"
+AXES_LOCKOUT_CALLABLE = "studio.logins.locked_out"
+# Kept out of the attempts axes stores and logs (passwords always are).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -174,9 +218,28 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         "OPTIONS": {"bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"], "querystring_auth": True},
     }
 
-# Uploads: Vidu accepts images up to 50 MB each; two images and the form fit in 110 MB.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 110 * 1024 * 1024
+# Uploads: Vidu accepts images up to 50 MB each. A form's text (everything but its files)
+# takes up to DATA_UPLOAD_MAX_MEMORY_SIZE: a payload and metadata of 1,048,576 characters
+# each at four bytes a character, and a callback carrying such a payload, fit. A request
+# over STUDIO_REQUEST_MAX_BYTES (two images and the form) is refused before its body is
+# read (studio.limits). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE go to files in
+# FILE_UPLOAD_TEMP_DIR, the studio's own, where staging.sweep removes any a killed process
+# left behind.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+STUDIO_REQUEST_MAX_BYTES = 2 * 50_000_000 + DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = os.environ.get("STUDIO_UPLOAD_TEMP_DIR", str(DATA_DIR / "uploads-tmp"))
+try:
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+except OSError:  # a read-only data directory: the system's temporary directory instead
+    FILE_UPLOAD_TEMP_DIR = None
+# At most this many pictures decoded at once in one process (each within a few tens of
+# MB, see studio.images); more wait their turn.
+STUDIO_IMAGE_DECODES = envint("STUDIO_IMAGE_DECODES", "2")
+# Images kept for unsent forms, per person: the oldest beyond these go first (never one
+# the form in hand uses).
+STUDIO_STAGED_MAX_PER_PERSON = envint("STUDIO_STAGED_MAX_PER_PERSON", "12")
+STUDIO_STAGED_MAX_BYTES_PER_PERSON = envint("STUDIO_STAGED_MAX_BYTES_PER_PERSON", "400000000")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
@@ -247,10 +310,51 @@ STUDIO_RESULT_RETRY_SECONDS = envint("STUDIO_RESULT_RETRY_SECONDS", "300")
 # First retry waits up to this many seconds, doubling each time (with full jitter).
 STUDIO_BACKOFF_BASE = float(os.environ.get("STUDIO_BACKOFF_BASE", "1.0"))
 
-if not DEBUG and os.environ.get("STUDIO_HTTPS", "") and envbool("STUDIO_HTTPS", "false"):
+# HTTPS. STUDIO_HTTPS: plain HTTP is redirected to HTTPS, browsers are told to use only
+# HTTPS (HSTS, a year unless STUDIO_HSTS_SECONDS says otherwise) and cookies are sent
+# only over HTTPS. STUDIO_BEHIND_PROXY (on with STUDIO_HTTPS unless set): a proxy in front
+# ends TLS, so its X-Forwarded-Proto says whether the request was HTTPS, and the login
+# limits count the client address it appends to STUDIO_CLIENT_IP_HEADER.
+STUDIO_HTTPS = envbool("STUDIO_HTTPS", "false")
+STUDIO_BEHIND_PROXY = envbool("STUDIO_BEHIND_PROXY", "true" if STUDIO_HTTPS else "false")
+if STUDIO_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if STUDIO_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = envint("STUDIO_HSTS_SECONDS", str(365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("STUDIO_HSTS_INCLUDE_SUBDOMAINS", "false")
+    SECURE_HSTS_PRELOAD = envbool("STUDIO_HSTS_PRELOAD", "false")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# The header holding the client's address, the last entry being the one the proxy saw
+# (e.g. X-Forwarded-For or X-Real-IP); empty means the connection's own address. Name a
+# header only when a proxy in front sets it: a client could write anything there.
+STUDIO_CLIENT_IP_HEADER = os.environ.get(
+    "STUDIO_CLIENT_IP_HEADER", "X-Forwarded-For" if STUDIO_BEHIND_PROXY else ""
+).strip()
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else come from the
+# studio itself; no inline scripts, handlers or styles. Videos may also come from the
+# provider's own links (shown while the studio copies them: HTTPS hosts, or the local
+# simulator). No other site may frame a page (the shared player's embed page excepted)
+# or receive a form.
+media_sources = ["'self'", "https:"]
+if VIDU_USING_SIMULATOR and VIDU_BASE_URL.startswith("http://"):
+    simulator = urlsplit(VIDU_BASE_URL)
+    media_sources.append(f"{simulator.scheme}://{simulator.netloc}")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": media_sources,
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
@@ -263,3 +367,9 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# The job queue's watchdog (studio/health.py): a job waiting this long while none runs
+# means the queue is stalled (/healthz answers 503, `make run` restarts the worker),
+# and `make run` sends a probe job through the queue this often.
+STUDIO_STALL_SECONDS = envint("STUDIO_STALL_SECONDS", "30")
+STUDIO_PROBE_SECONDS = envint("STUDIO_PROBE_SECONDS", "5")
