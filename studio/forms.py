@@ -343,6 +343,7 @@ class GenerationForm(forms.Form):
                 self.image_files[name],
                 self.image_infos[name],
                 self.image_names[name],
+                in_use=self.kept.values(),  # never discarded to keep within the cap
             )
             replaced = self.kept.get(name)
             if replaced is not None and replaced not in self.kept_elsewhere(name):

@@ -4,6 +4,14 @@ into a request body that always fits Vidu's 20 MB limit.
 An image may be 50 MB: none is ever read whole to be checked. Dimensions and EXIF
 orientation come from the headers, the rest of the file is checked in pieces, and a
 picture is decoded only where that takes little memory.
+
+A small file may claim a huge canvas (80 megapixels of one colour fit in a quarter of a
+megabyte of PNG). A thumbnail or a re-encoded copy is therefore decoded at a reduced size:
+a JPEG by libjpeg's scaling, a PNG a band of rows at a time, each band averaged down
+before the next is read, so the whole canvas is never in memory. A picture that cannot
+be decoded small (a big WebP or progressive JPEG) gets a placeholder thumbnail instead.
+Every decode runs on one of a few decoding threads per process (`in_turn`), so many
+at once wait rather than add up.
 """
 
 from __future__ import annotations
@@ -11,19 +19,25 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import os
 import re
 import struct
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from studio import catalog
+
+T = TypeVar("T")
 
 # A guard against decompression bombs: a small file that claims a huge canvas. Checked
 # from the header before any pixel is decoded, and below Pillow's own limit (about 89
@@ -39,10 +53,63 @@ THUMBNAIL_SIZE = (480, 480)
 CHECK_MAX_BYTES = 32 * 1024 * 1024
 PIECE = 1024 * 1024  # files are read in pieces of at most this size
 METADATA_MAX_BYTES = 1024 * 1024  # an EXIF or XMP block bigger than this is not read
+# A thumbnail is made from the picture decoded at no more than this many pixels (twice
+# the thumbnail's size each way, for a clean downscale).
+THUMBNAIL_DECODE_PIXELS = (2 * THUMBNAIL_SIZE[0]) * (2 * THUMBNAIL_SIZE[1])
+# A copy re-encoded to fit Vidu's 20 MB body starts from the picture decoded at no more
+# than this many pixels (4096 × 4096: more than any video Vidu makes shows).
+DECODE_MAX_PIXELS = 4096 * 4096
+# The memory a thumbnail may spend on a format that cannot be decoded small (a WebP's
+# canvas, a progressive JPEG's coefficients). Above it the thumbnail is a placeholder.
+DECODE_MAX_BYTES = 64 * 1024 * 1024
+# A big PNG is decoded this many bytes of its rows at a time.
+PNG_BAND_BYTES = 1024 * 1024
 
 
 class ImageProblem(ValueError):
     """An upload Vidu would refuse; the message is for the user."""
+
+
+class TooCostly(Exception):
+    """The picture cannot be decoded within the memory allowed here; its size as shown."""
+
+    def __init__(self, width: int, height: int):
+        super().__init__(f"a {width}×{height} picture that cannot be decoded small")
+        self.width, self.height = width, height
+
+
+_on_decoder = threading.local()
+_decoders_lock = threading.Lock()
+_decoders: tuple[int, int, ThreadPoolExecutor] | None = None  # count, pid, threads
+
+
+def _mark_decoder() -> None:
+    _on_decoder.yes = True
+
+
+def in_turn(work: Callable[..., T], *args) -> T:
+    """Run `work(*args)`, a decode, on one of this process's STUDIO_IMAGE_DECODES
+    decoding threads, and wait for it: more decodes at once wait their turn.
+
+    The same few threads do every decode, so the memory a decode leaves with the
+    allocator after it is done stays with them, instead of with each of a web
+    process's request threads in turn.
+    """
+    global _decoders
+    if getattr(_on_decoder, "yes", False):
+        return work(*args)  # already in a turn
+    count = max(1, int(getattr(settings, "STUDIO_IMAGE_DECODES", 2)))
+    with _decoders_lock:
+        if _decoders is None or _decoders[:2] != (count, os.getpid()):
+            if _decoders is not None and _decoders[1] == os.getpid():
+                _decoders[2].shutdown(wait=False)
+            _decoders = (
+                count,
+                os.getpid(),
+                ThreadPoolExecutor(count, "image-decode", initializer=_mark_decoder),
+            )
+        pool = _decoders[2]
+    return pool.submit(work, *args).result()
 
 
 @dataclass
@@ -126,7 +193,7 @@ def inspect(source: bytes | IO[bytes] | str | os.PathLike) -> ImageInfo:
         if problem:
             raise ImageProblem(problem)
         try:
-            kind, width, height, orientation = _examine(fh, size, accepted)
+            kind, width, height, orientation = in_turn(_examine, fh, size, accepted)
         except ImageProblem:
             raise
         except Image.DecompressionBombError:
@@ -138,8 +205,7 @@ def inspect(source: bytes | IO[bytes] | str | os.PathLike) -> ImageInfo:
                 "This image is damaged or cut short and cannot be read; save it again and "
                 "upload the new file."
             ) from None
-    if orientation in TURNED:
-        width, height = height, width
+    width, height = _shown(width, height, orientation)
     problem = catalog.image_ratio_problem(width, height)
     if problem:
         raise ImageProblem(problem)
@@ -147,7 +213,8 @@ def inspect(source: bytes | IO[bytes] | str | os.PathLike) -> ImageInfo:
 
 
 def _examine(fh: IO[bytes], size: int, accepted: str) -> tuple[str, int, int, int]:
-    """(format, width, height, EXIF orientation) of a file that must be whole."""
+    """(format, width, height, EXIF orientation) of a file that must be whole. Run
+    `in_turn`: it may decode a small picture or a reduced one."""
     head = fh.read(32)
     fh.seek(0)
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -444,15 +511,40 @@ def _examine_webp(fh: IO[bytes], size: int) -> tuple[str, int, int, int]:
 
 
 def thumbnail(source: bytes | IO[bytes] | str | os.PathLike) -> bytes:
-    """A small upright JPEG of an image that `inspect` accepted, for the form."""
-    with _opened(source) as (fh, _), Image.open(fh) as image:
-        image.draft("RGB", THUMBNAIL_SIZE)
-        ImageOps.exif_transpose(image, in_place=True)
-        picture = _flatten(image)
+    """A small upright JPEG of an image that `inspect` accepted, for the form.
+
+    Decoded at a reduced size (see the module's docstring); a picture that cannot be
+    decoded small gets a placeholder of its shape that says so.
+    """
+    return in_turn(_thumbnail, source)
+
+
+def _thumbnail(source: bytes | IO[bytes] | str | os.PathLike) -> bytes:
+    try:
+        picture = _picture(source, THUMBNAIL_DECODE_PIXELS, costly=False)
+    except TooCostly as big:
+        picture = _placeholder(big.width, big.height)
     picture.thumbnail(THUMBNAIL_SIZE)
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+def _placeholder(width: int, height: int) -> Image.Image:
+    """A plain tile of the picture's shape, saying that it has no preview."""
+    size = _scaled((width, height), min(1.0, THUMBNAIL_SIZE[0] / max(width, height)))
+    tile = Image.new("RGB", size, (58, 58, 58))
+    draw = ImageDraw.Draw(tile)
+    font = ImageFont.load_default(size=max(10, min(18, size[0] // 12, size[1] // 4)))
+    draw.multiline_text(
+        (size[0] / 2, size[1] / 2),
+        f"No preview\n{width} x {height} pixels",
+        fill=(220, 220, 220),
+        font=font,
+        anchor="mm",
+        align="center",
+    )
+    return tile
 
 
 def data_uri(data: bytes, kind: str) -> str:
@@ -490,11 +582,226 @@ def _scaled(size: tuple[int, int], factor: float) -> tuple[int, int]:
     return new_w, new_h
 
 
-def _upright(source: bytes | IO[bytes] | str | os.PathLike) -> Image.Image:
-    """The picture, decoded from its file, turned upright and flattened to RGB."""
-    with _opened(source) as (fh, _), Image.open(fh) as image:
-        ImageOps.exif_transpose(image, in_place=True)  # no copy of the whole picture
-        return _flatten(image)
+def _picture(
+    source: bytes | IO[bytes] | str | os.PathLike, max_pixels: int, *, costly: bool
+) -> Image.Image:
+    """The picture, upright and flattened to RGB, at no more than about `max_pixels`.
+
+    Decoded at a reduced size where the format allows: a JPEG by libjpeg's scaling (down
+    to an eighth), a PNG a band of rows at a time (`_png_reduced`); the rest is a
+    downscale of what was decoded. A WebP's whole canvas and a progressive JPEG's
+    coefficients take memory whatever the size asked for: with `costly` false, one that
+    takes more than DECODE_MAX_BYTES raises TooCostly instead. Run it `in_turn`.
+    """
+    with _opened(source) as (fh, size):
+        head = fh.read(32)
+        fh.seek(0)
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            # Pillow sets aside the whole canvas as it opens a WebP: judged before.
+            width, height = _webp_canvas(head) or (0, 0)
+            if not costly and (width * height * 4 > DECODE_MAX_BYTES or not width):
+                _, width, height, orientation = _examine_webp(fh, size)
+                if width * height * 4 > DECODE_MAX_BYTES:
+                    raise TooCostly(*_shown(width, height, orientation))
+            fh.seek(0)
+        with Image.open(fh) as image:
+            width, height = image.size
+            if image.format == "PNG" and width * height > max_pixels:
+                picture, info = _png_reduced(fh, image, max_pixels)
+            else:
+                if image.format in ("JPEG", "MPO"):
+                    if (
+                        not costly
+                        and image.info.get("progressive")
+                        and _jpeg_coefficient_bytes(image) > DECODE_MAX_BYTES
+                    ):
+                        orientation = image.getexif().get(EXIF_ORIENTATION, 1)  # the header's
+                        raise TooCostly(*_shown(width, height, orientation))
+                    _draft(image, max_pixels)
+                image.load()
+                info = image.info
+                picture = image
+                if picture.width * picture.height > max_pixels:
+                    picture = _reduce(picture, max_pixels)
+                picture = _flatten(picture)
+    # Turned upright last, at the reduced size.
+    picture.info = {k: v for k, v in info.items() if k in ("exif", "xmp", "XML:com.adobe.xmp")}
+    ImageOps.exif_transpose(picture, in_place=True)
+    return picture
+
+
+def _shown(width: int, height: int, orientation: int) -> tuple[int, int]:
+    """A picture's size as shown, after its EXIF orientation."""
+    return (height, width) if orientation in TURNED else (width, height)
+
+
+def _draft(image: Image.Image, max_pixels: int) -> None:
+    """Have libjpeg decode at a half, a quarter or an eighth of the size, the largest
+    that keeps to `max_pixels` (an eighth when none does)."""
+    width, height = image.size
+    factor = 1
+    while factor < 8 and math.ceil(width / factor) * math.ceil(height / factor) > max_pixels:
+        factor *= 2
+    if factor > 1:
+        image.draft("RGB", (width // factor, height // factor))
+
+
+def _jpeg_coefficient_bytes(image: Image.Image) -> int:
+    """The memory libjpeg sets aside for a progressive JPEG's coefficients: two bytes a
+    sample, for each component at its own sampling, in whole 8 × 8 blocks."""
+    width, height = image.size
+    layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
+    h_max = max(layer[1] for layer in layers) or 1
+    v_max = max(layer[2] for layer in layers) or 1
+    total = 0
+    for _, h, v, _ in layers:
+        blocks_across = math.ceil(math.ceil(width * h / h_max) / 8) + 1
+        blocks_down = math.ceil(math.ceil(height * v / v_max) / 8) + 1
+        total += blocks_across * blocks_down * 64 * 2
+    return total
+
+
+def _reduce(picture: Image.Image, max_pixels: int) -> Image.Image:
+    """`picture` averaged down by a whole factor to at most `max_pixels`."""
+    factor = math.ceil(math.sqrt(picture.width * picture.height / max_pixels))
+    while math.ceil(picture.width / factor) * math.ceil(picture.height / factor) > max_pixels:
+        factor += 1
+    if picture.mode not in ("L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "I", "F"):
+        picture = _flatten(picture)
+    return picture.reduce(factor)
+
+
+def _png_reduced(fh: IO[bytes], image: Image.Image, max_pixels: int) -> tuple[Image.Image, dict]:
+    """A PNG's picture averaged down to at most `max_pixels`, flattened to RGB, and the
+    metadata found on the way (an eXIf chunk after the pixel data included).
+
+    The pixel data is inflated a piece at a time and handled a band of rows at a time:
+    Pillow undoes each band's filters (`_unfilter`) and unpacks it, the band is averaged
+    down, and only the reduced picture is kept. An interlaced PNG is read from its first
+    pass, an eighth of the picture each way, which comes first in the data.
+    """
+    fh.seek(8)
+    ihdr = palette = None
+    info = dict(image.info)
+    inflater = zlib.decompressobj()
+    pending = bytearray()
+    out = previous = None
+    row_bytes = rows_left = width = height = factor = band_rows = done = 0
+    reading = "before"
+    while True:
+        head = fh.read(8)
+        if len(head) < 8:
+            break
+        length, name = struct.unpack(">I4s", head)
+        start = fh.tell()
+        if name == b"IHDR" and ihdr is None:
+            ihdr = _read_exact(fh, 13)
+            row_bytes, rows_left = _png_rows(ihdr)[0]
+            width, height = _png_first_pass(image.size, interlaced=bool(ihdr[12]))
+            factor = math.ceil(math.sqrt(width * height / max_pixels))
+            while math.ceil(width / factor) * math.ceil(height / factor) > max_pixels:
+                factor += 1
+            band_rows = max(factor, PNG_BAND_BYTES // row_bytes // factor * factor)
+            out = Image.new("RGB", (math.ceil(width / factor), math.ceil(height / factor)))
+        elif name == b"PLTE" and palette is None:
+            palette = _read_exact(fh, length)
+        elif name == b"IDAT" and reading != "after" and ihdr is not None:
+            reading = "pixels"
+            left = length
+            while left and rows_left:
+                data = fh.read(min(PIECE, left))
+                if not data:
+                    break
+                left -= len(data)
+                while rows_left:
+                    try:
+                        piece = inflater.decompress(data, PIECE)
+                    except zlib.error as exc:
+                        raise OSError(f"broken data stream: {exc}") from None
+                    pending += piece
+                    data = inflater.unconsumed_tail
+                    while rows_left and len(pending) >= min(band_rows, rows_left) * row_bytes:
+                        count = min(band_rows, rows_left)
+                        band = bytes(pending[: count * row_bytes])
+                        del pending[: count * row_bytes]
+                        raw = _unfilter(band, row_bytes, ihdr, previous)
+                        previous = raw[-(row_bytes - 1) :]
+                        rows = _png_band(image, raw, width, count, palette)
+                        out.paste(_flatten(rows).reduce(factor), (0, done // factor))
+                        done += count
+                        rows_left -= count
+                    if not data and len(piece) < PIECE:
+                        break  # all this piece's data inflated: on to the next
+            if not rows_left:
+                reading = "after"
+        elif reading == "pixels":
+            break  # the pixel data ends with the first chunk of another kind
+        elif name == b"IEND":
+            break
+        elif name == b"eXIf" and "exif" not in info and length <= METADATA_MAX_BYTES:
+            info["exif"] = b"Exif\x00\x00" + _read_exact(fh, length)
+        fh.seek(start + length + 4)
+    if out is None or rows_left:
+        raise OSError("image file is truncated")
+    return out, info
+
+
+def _png_first_pass(size: tuple[int, int], interlaced: bool) -> tuple[int, int]:
+    """The size of the picture the first rows of a PNG's data make: the whole picture,
+    or an interlaced one's first pass (every eighth pixel each way)."""
+    width, height = size
+    if not interlaced:
+        return width, height
+    return math.ceil(width / 8), math.ceil(height / 8)
+
+
+def _unfilter(band: bytes, row_bytes: int, ihdr: bytes, previous: bytes | None) -> bytearray:
+    """The bytes of a band of PNG rows with their filters undone, by Pillow.
+
+    Each row's filter works byte by byte with the byte one pixel to the left and the
+    byte above. Taken apart by their place within the pixel (the red bytes, the green
+    bytes, ...), the bytes make one-byte-a-pixel grey rows under the same filters: each
+    is a small 8-bit grey PNG, whose first row is the unfiltered row above the band.
+    """
+    depth, colour = ihdr[8], ihdr[9]
+    step = max(1, depth * _PNG_CHANNELS[colour] // 8)  # bytes a pixel, as the filters see it
+    count = len(band) // row_bytes
+    rows = [band[i * row_bytes : (i + 1) * row_bytes] for i in range(count)]
+    across = (row_bytes - 1) // step
+    raw = bytearray(count * (row_bytes - 1))
+    for part in range(step):
+        lines = [b"\0" + previous[part::step]] if previous is not None else []
+        lines += [row[:1] + row[1 + part :: step] for row in rows]
+        grey = (
+            b"\x89PNG\r\n\x1a\n"
+            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", across, len(lines), 8, 0, 0, 0, 0))
+            + _png_chunk(b"IDAT", zlib.compress(b"".join(lines), 0))
+            + _png_chunk(b"IEND", b"")
+        )
+        with Image.open(io.BytesIO(grey)) as picture:
+            picture.load()
+            data = picture.tobytes()
+        raw[part::step] = data[across:] if previous is not None else data
+    return raw
+
+
+def _png_band(
+    image: Image.Image, raw: bytes, width: int, count: int, palette: bytes | None
+) -> Image.Image:
+    """Unfiltered PNG rows as a picture, unpacked as Pillow unpacks the whole file."""
+    rawmode = image.tile[0].args if image.tile else image.mode
+    if isinstance(rawmode, tuple):
+        rawmode = rawmode[0]
+    rows = Image.frombytes(image.mode, (width, count), bytes(raw), "raw", rawmode)
+    if image.mode == "P" and palette is not None:
+        rows.putpalette(palette, "RGB")
+    if "transparency" in image.info:
+        rows.info["transparency"] = image.info["transparency"]
+    return rows
+
+
+def _png_chunk(name: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + name + data + struct.pack(">I", zlib.crc32(name + data))
 
 
 def shrink(source: bytes | IO[bytes] | str | os.PathLike, budget: int) -> bytes:
@@ -502,9 +809,14 @@ def shrink(source: bytes | IO[bytes] | str | os.PathLike, budget: int) -> bytes:
 
     `source`: the image's bytes, path or open file. Returns JPEG bytes of the same
     picture, upright (EXIF orientation applied), with the aspect ratio kept. Downscaling
-    goes on as far as needed: the request must fit.
+    goes on as far as needed: the request must fit. The picture is decoded at no more
+    than DECODE_MAX_PIXELS, in one of the process's decoding turns (`in_turn`).
     """
-    picture = _upright(source)
+    return in_turn(_shrink, source, budget)
+
+
+def _shrink(source: bytes | IO[bytes] | str | os.PathLike, budget: int) -> bytes:
+    picture = _picture(source, DECODE_MAX_PIXELS, costly=True)
     for quality in (92, 85):
         out = _jpeg(picture, quality)
         if _uri_length(len(out), "jpeg") <= budget:

@@ -2,23 +2,36 @@
 uploads twice, and for "generate again", which reuses a generation's images.
 
 Each staged image belongs to one person in one team; every lookup goes through `find`,
-which answers None for anybody else's.
+which answers None for anybody else's. A person keeps at most
+STUDIO_STAGED_MAX_PER_PERSON images of at most STUDIO_STAGED_MAX_BYTES_PER_PERSON in all:
+staging one more discards their oldest, never one the form in hand is using.
+
+The periodic sweep also removes upload files a web process left behind in
+FILE_UPLOAD_TEMP_DIR (a process killed in the middle of a request never deletes its own).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
 
 from studio.images import ImageInfo, storable
 from studio.models import Generation, StagedImage, Team
 
+log = logging.getLogger(__name__)
+
 # A form left open over lunch still works; a form abandoned yesterday does not.
 KEEP_FOR = timedelta(days=1)
+# An upload's temporary file lives as long as its request: one this old was left behind.
+UPLOAD_FILES_KEPT_FOR = timedelta(hours=1)
 
 
 def find(team: Team, owner, staged_id: str) -> StagedImage | None:
@@ -29,9 +42,20 @@ def find(team: Team, owner, staged_id: str) -> StagedImage | None:
     return StagedImage.objects.filter(pk=pk, team=team, owner=owner).first()
 
 
-def keep(team: Team, owner, data, info: ImageInfo, original_name: str) -> StagedImage:
+def keep(
+    team: Team,
+    owner,
+    data,
+    info: ImageInfo,
+    original_name: str,
+    in_use: Iterable[StagedImage | None] = (),
+) -> StagedImage:
     """Stage an image `images.inspect` accepted: its bytes, or an open file (an upload),
-    copied in pieces."""
+    copied in pieces.
+
+    `in_use`: the images the form in hand already keeps. Over the person's cap, their
+    oldest other staged images are discarded; these, and the new one, never are.
+    """
     sweep(team)
     staged = StagedImage(
         team=team,
@@ -44,7 +68,34 @@ def keep(team: Team, owner, data, info: ImageInfo, original_name: str) -> Staged
     )
     staged.file.save(f"{staged.pk}.{info.format}", storable(data), save=False)
     staged.save()
+    limit(owner, in_use=[staged, *in_use])
     return staged
+
+
+def limit(owner, in_use: Iterable[StagedImage | None] = ()) -> int:
+    """Keep `owner`'s staged images (in every team) within the per-person cap, discarding
+    the oldest first and never those `in_use`. How many were discarded."""
+    most = settings.STUDIO_STAGED_MAX_PER_PERSON
+    most_bytes = settings.STUDIO_STAGED_MAX_BYTES_PER_PERSON
+    protected = {image.pk for image in in_use if image is not None}
+    mine = list(
+        StagedImage.objects.filter(owner=owner)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "size")
+    )
+    count = sum(1 for pk, _ in mine if pk in protected)
+    total = sum(size for pk, size in mine if pk in protected)
+    over = []
+    for pk, size in mine:  # newest first
+        if pk in protected:
+            continue
+        if count + 1 > most or total + size > most_bytes:
+            over.append(pk)
+        else:
+            count, total = count + 1, total + size
+    if over:
+        discard(StagedImage.objects.filter(pk__in=over))
+    return len(over)
 
 
 def open_file(staged: StagedImage) -> File:
@@ -67,8 +118,9 @@ def from_generation(generation: Generation, team: Team, owner) -> list[StagedIma
             staged.append(None)
             continue
         info = ImageInfo(image.format, image.width, image.height, image.size)
+        name = image.original_name or image.file.name
         with fh:  # copied in pieces, never held whole
-            staged.append(keep(team, owner, fh, info, image.original_name or image.file.name))
+            staged.append(keep(team, owner, fh, info, name, in_use=staged))
     return staged
 
 
@@ -83,10 +135,39 @@ def discard(staged_images: Iterable[StagedImage | None]) -> None:
 
 
 def sweep(team: Team | None = None) -> int:
-    """Forget images staged longer ago than KEEP_FOR: this team's, or everyone's."""
+    """Forget images staged longer ago than KEEP_FOR: this team's, or everyone's (and
+    then upload files left behind too)."""
     old = StagedImage.objects.filter(created_at__lt=timezone.now() - KEEP_FOR)
     if team is not None:
         old = old.filter(team=team)
     old = list(old[:500])
     discard(old)
+    if team is None:
+        sweep_upload_files()
     return len(old)
+
+
+def sweep_upload_files() -> int:
+    """Delete files in FILE_UPLOAD_TEMP_DIR older than UPLOAD_FILES_KEPT_FOR: uploads'
+    temporary files whose process died before it could delete them. How many."""
+    folder = settings.FILE_UPLOAD_TEMP_DIR
+    if not folder:
+        return 0  # the system's temporary directory is not the studio's to sweep
+    before = time.time() - UPLOAD_FILES_KEPT_FOR.total_seconds()
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue  # its request finished meanwhile
+        except OSError as exc:
+            log.warning("could not remove the left-behind upload %s: %s", entry.path, exc)
+    if removed:
+        log.info("removed %s upload files left behind in %s", removed, folder)
+    return removed

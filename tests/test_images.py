@@ -9,7 +9,13 @@ import io
 import json
 import os
 import struct
+import subprocess
+import sys
+import threading
+import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -594,3 +600,199 @@ def test_sizes_decide_how_images_go_before_any_is_read():
     )
     assert uris[0] == link
     assert base64.b64decode(uris[1].split(",")[1]) == small
+
+
+# a small file that claims a huge canvas is decoded small, a few at a time
+
+
+def random_rows_png(width: int, height: int, colour: int, depth: int, interlace: int = 0, **extra):
+    """A PNG of random pixels saved by Pillow, whose encoder picks a filter for each row
+    (so every filter is used), with transparency or a palette where `extra` says."""
+    mode = {(0, 1): "1", (0, 8): "L", (0, 16): "I;16", (2, 8): "RGB", (3, 8): "P"}.get(
+        (colour, depth)
+    ) or {4: "LA", 6: "RGBA"}[colour]
+    bands = len(Image.new(mode, (1, 1)).getbands())
+    size = width * height * bands * (2 if mode == "I;16" else 1)
+    picture = Image.frombytes(mode, (width, height), os.urandom(size))
+    if mode == "P":
+        picture.putpalette(os.urandom(768))
+    return encode(picture, "PNG", interlace=interlace, **extra)
+
+
+PNG_KINDS = {
+    "grey, 1 bit": lambda w, h: random_rows_png(w, h, 0, 1),
+    "grey": lambda w, h: random_rows_png(w, h, 0, 8),
+    "grey, a transparent value": lambda w, h: random_rows_png(w, h, 0, 8, transparency=7),
+    "grey, 16 bits": lambda w, h: random_rows_png(w, h, 0, 16),
+    "grey and alpha": lambda w, h: random_rows_png(w, h, 4, 8),
+    "rgb": lambda w, h: random_rows_png(w, h, 2, 8),
+    "rgb, a transparent colour": lambda w, h: random_rows_png(w, h, 2, 8, transparency=(1, 2, 3)),
+    "rgba": lambda w, h: random_rows_png(w, h, 6, 8),
+    "palette, 2 bits": lambda w, h: encode(
+        Image.frombytes("L", (w, h), bytes(b % 4 for b in os.urandom(w * h))).convert(
+            "P", palette=Image.Palette.ADAPTIVE, colors=4
+        ),
+        "PNG",
+        bits=2,
+    ),
+    "palette with alpha": lambda w, h: random_rows_png(
+        w, h, 3, 8, transparency=bytes(range(0, 256))
+    ),
+    "rgb, 16 bits": lambda w, h: png_of_rows(
+        w, h, b"".join(bytes([n % 5]) + os.urandom(w * 6) for n in range(h)), 2, 16
+    ),
+    "rgba, 16 bits": lambda w, h: png_of_rows(
+        w, h, b"".join(bytes([n % 5]) + os.urandom(w * 8) for n in range(h)), 6, 16
+    ),
+}
+
+
+def whole(data: bytes) -> Image.Image:
+    """The picture as Pillow decodes the whole file, flattened as the studio flattens it."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image_tools._flatten(image).convert("RGB")
+
+
+def banded(data: bytes, max_pixels: int) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        fh = io.BytesIO(data)
+        picture, _ = image_tools._png_reduced(fh, image, max_pixels)
+    return picture
+
+
+@pytest.mark.parametrize("kind", PNG_KINDS)
+def test_a_png_decoded_a_band_at_a_time_is_the_picture_pillow_decodes(kind, monkeypatch):
+    # Bands of a few rows, so each band's first row is unfiltered from the band before.
+    monkeypatch.setattr(image_tools, "PNG_BAND_BYTES", 1)
+    width, height = 37, 23  # odd sizes: partial bytes, a short last band
+    data = PNG_KINDS[kind](width, height)
+    assert banded(data, width * height).tobytes() == whole(data).tobytes()
+    # Averaged down by three: exactly the whole picture averaged down.
+    assert banded(data, 13 * 8).tobytes() == whole(data).reduce(3).tobytes()
+
+
+def test_an_interlaced_png_is_reduced_from_its_first_pass(monkeypatch):
+    monkeypatch.setattr(image_tools, "PNG_BAND_BYTES", 1)
+    # Pillow writes no interlaced PNG: random rows, unfiltered, in Adam7's seven passes.
+    rows = b""
+    for x0, y0, dx, dy in image_tools._ADAM7:
+        across, down = -(-(37 - x0) // dx), -(-(23 - y0) // dy)
+        rows += b"".join(b"\0" + os.urandom(across * 3) for _ in range(down))
+    data = png_of_rows(37, 23, rows, interlace=1)
+    picture, full = banded(data, 100), whole(data)
+    assert picture.size == (5, 3)  # every eighth pixel each way
+    for x in range(5):
+        for y in range(3):
+            assert picture.getpixel((x, y)) == full.getpixel((8 * x, 8 * y))
+
+
+def test_a_big_png_is_turned_upright_by_an_exif_chunk_after_its_pixels(monkeypatch):
+    monkeypatch.setattr(image_tools, "THUMBNAIL_DECODE_PIXELS", 100 * 100)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    plain = encode(noise(600, 200), "PNG")
+    data = plain[:-12] + png_chunk(b"eXIf", exif.tobytes()) + plain[-12:]
+    thumb = Image.open(io.BytesIO(image_tools.thumbnail(data)))
+    assert thumb.size[0] < thumb.size[1]  # 200 wide, 600 high as shown
+
+
+MEMORY_PROBE = """
+import io, sys
+from pathlib import Path
+from PIL import Image
+from studio import images
+
+def status(key):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+
+data = io.BytesIO(open(sys.argv[2], "rb").read())
+Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from here
+before = status("VmRSS")
+if sys.argv[1] == "thumbnail":
+    out = images.thumbnail(data)
+else:
+    out = images.shrink(data, 300_000)
+grew = status("VmHWM") - before
+picture = Image.open(io.BytesIO(out))
+print(grew, picture.width, picture.height, max(picture.convert("L").getextrema()))
+"""
+
+
+@pytest.mark.parametrize("use, most", [("thumbnail", 32_000_000), ("shrink", 128_000_000)])
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measured on Linux")
+def test_a_small_file_claiming_a_huge_canvas_takes_little_memory(use, most, tmp_path):
+    # 8944 × 8944: 80 megapixels, 240 MB of pixels decoded, in a file of 233 kB. Decoded
+    # whole, a thumbnail took 312 MB and a re-encoded copy 536 MB.
+    path = tmp_path / "canvas.png"
+    path.write_bytes(big_canvas_png(8944, 8944))
+    assert path.stat().st_size < 250_000
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, use, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "studio.settings"},
+        check=True,
+    )
+    grew, width, height, brightest = (int(n) for n in probe.stdout.split()[-4:])
+    assert grew < most
+    assert width == height and brightest == 0  # the black square, smaller
+    if use == "thumbnail":
+        assert width == image_tools.THUMBNAIL_SIZE[0]
+
+
+def test_pictures_are_decoded_a_few_at_a_time(settings, monkeypatch):
+    settings.STUDIO_IMAGE_DECODES = 2
+    at_once, most = 0, 0
+    lock = threading.Lock()
+    original = image_tools._picture
+
+    def slow(*args, **kwargs):
+        nonlocal at_once, most
+        with lock:
+            at_once += 1
+            most = max(most, at_once)
+        time.sleep(0.05)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with lock:
+                at_once -= 1
+
+    monkeypatch.setattr(image_tools, "_picture", slow)
+    data = png(320, 180)
+    with ThreadPoolExecutor(8) as pool:
+        thumbs = list(pool.map(lambda _: image_tools.thumbnail(data), range(8)))
+        shrunk = list(pool.map(lambda _: image_tools.shrink(data, 10_000_000), range(4)))
+    assert most == 2
+    assert all(Image.open(io.BytesIO(t)).size == (320, 180) for t in thumbs + shrunk)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        encode(noise(300, 100), "JPEG", progressive=True, exif=WEBP_EXIF),
+        encode(noise(300, 100), "WEBP", exif=WEBP_EXIF),
+    ],
+    ids=["progressive jpeg", "webp"],
+)
+def test_a_picture_too_costly_to_decode_small_gets_a_placeholder_of_its_shape(
+    data, monkeypatch, decoded_pictures
+):
+    monkeypatch.setattr(image_tools, "DECODE_MAX_BYTES", 0)
+    opened = []
+    real_open = Image.open
+
+    def recording(fp, *args, **kwargs):
+        image = real_open(fp, *args, **kwargs)
+        opened.append(image.format)
+        return image
+
+    monkeypatch.setattr(Image, "open", recording)
+    made = image_tools.thumbnail(data)
+    assert decoded_pictures == [] and "WEBP" not in opened  # never decoded
+    thumb = real_open(io.BytesIO(made))
+    assert thumb.format == "JPEG" and thumb.size == (100, 300)  # its shape, as shown
