@@ -1,6 +1,9 @@
+import os
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -17,6 +20,26 @@ def ensure_schedules(sender, **kwargs) -> None:
             "repeats": -1,
         },
     )
+
+
+def keep_sqlite_private(sender, connection, **kwargs) -> None:
+    """An SQLite database (password hashes, sessions) is readable by its owner only.
+
+    Checked each time a connection opens, so a file made by this connection, or left
+    readable by an older version, is closed at once; SQLite gives its -wal and -shm
+    files the database's own mode when it makes them.
+    """
+    if connection.vendor != "sqlite":
+        return
+    name = str(connection.settings_dict["NAME"] or "")
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    for path in (name, f"{name}-wal", f"{name}-shm"):
+        try:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except OSError:  # not there (yet), or not ours to change
+            pass
 
 
 @checks.register()
@@ -47,3 +70,4 @@ class StudioConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self)
+        connection_created.connect(keep_sqlite_private)

@@ -11,9 +11,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 
 
 def test_a_user_makes_a_video_and_watches_it_play(
-    page, live_server, start_simulator, start_worker, alice, media_root, tmp_path
+    page, live_server, start_simulator, start_worker, alice, media_root, tmp_path, settings
 ):
     simulator = start_simulator(seconds=0.5)
+    # As `make run` does for its simulator: the page may play the simulator's own link.
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**directives, "media-src": [*directives["media-src"], simulator]}
+    }
     start_worker(simulator, public_url=live_server.url)
     picture = tmp_path / "harbour.png"
     picture.write_bytes(png(960, 540, (30, 90, 160)))

@@ -15,8 +15,35 @@ from django.views.decorators.http import require_GET
 
 from studio.access import active_share, generation_for
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# One range of bytes (ASCII digits only); a list of ranges or another unit gets the whole
+# file, as RFC 9110 allows.
+RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# No file has a byte position of more digits than this (10**18 bytes is an exabyte): a
+# longer number is refused as unsatisfiable before Python is asked to read it.
+MAX_DIGITS = 18
 CHUNK = 256 * 1024
+
+
+def _unsatisfiable(size: int) -> HttpResponse:
+    response = HttpResponse(status=416)
+    response["Content-Range"] = f"bytes */{size}"
+    return response
+
+
+def byte_range(first: str, last: str, size: int) -> tuple[int, int] | None:
+    """The (start, end) of a `bytes=first-last` range in a file of `size` bytes, both
+    inclusive, or None when no byte of it can be sent (RFC 9110, 14.1.2)."""
+    if len(first) > MAX_DIGITS or len(last) > MAX_DIGITS:
+        return None
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:  # the last N bytes
+        start = max(0, size - int(last))
+        end = size - 1
+    if start >= size or start > end:
+        return None
+    return start, end
 
 
 def _chunks(fh, remaining: int):
@@ -45,17 +72,11 @@ def ranged_file(
     header = request.headers.get("Range", "")
     match = RANGE.match(header.strip()) if header else None
     if match and (match[1] or match[2]):
-        if match[1]:
-            start = int(match[1])
-            end = min(int(match[2]), size - 1) if match[2] else size - 1
-        else:  # the last N bytes
-            start = max(0, size - int(match[2]))
-            end = size - 1
-        if start >= size or start > end:
+        satisfiable = byte_range(match[1], match[2], size)
+        if satisfiable is None:
             fh.close()
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
+            return _unsatisfiable(size)
+        start, end = satisfiable
         fh.seek(start)
         response = StreamingHttpResponse(
             _chunks(fh, end - start + 1), status=206, content_type=content_type

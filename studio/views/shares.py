@@ -8,6 +8,7 @@ generation's page (viewers cannot: they only see the history).
 
 from __future__ import annotations
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -119,5 +120,6 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @xframe_options_exempt  # twitter:player shows this page in a frame
+@csp_replace({"frame-ancestors": ["*"]})  # on any site
 def embed(request: HttpRequest, token: str) -> HttpResponse:
     return _shared_page(request, token, "shares/embed.html")
