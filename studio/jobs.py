@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from studio import results, staging, submission, task_updates
+from studio import health, results, staging, submission, task_updates
 from studio.models import Generation, GenerationEvent, ResultStatus, State
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ def reconcile() -> dict:
     """Scheduled: recover dead claims, poll quiet tasks, resume lost result copies."""
     counts = {"recovered": 0, "requeued": 0, "polled": 0, "fetches": 0, "staged_removed": 0}
     now = timezone.now()
+    # The queue runs: /healthz and `make run`'s watchdog read this (studio/health.py).
+    health.beat(health.RECONCILER)
 
     stale = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
     for generation in Generation.objects.filter(state=State.SUBMITTING, claimed_at__lt=stale):

@@ -22,7 +22,7 @@ class Config:
     faults: dict[str, float] = field(default_factory=dict)
     concurrency: int = 5
     url_ttl: int = 86400  # seconds a result URL stays valid
-    storage_dir: str | None = None  # None: a fresh temporary directory
+    storage_dir: str | None = None  # tasks and videos kept there; None: a temporary one
     seed: int | None = None  # makes fault decisions reproducible
     timeout_hold: float = 35.0  # how long submit_timeout holds the connection
     off_peak_queue_steps: int = 3  # off-peak tasks wait this many steps in queueing
@@ -31,6 +31,8 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Config:
         """Arguments that are not None win; otherwise VIDU_SIM_*; otherwise the default."""
         env = os.environ if env is None else env
+        if not env.get("VIDU_SIM_STORAGE_DIR", "").strip() and env.get("VIDU_SIM_STORAGE"):
+            env = {**env, "VIDU_SIM_STORAGE_DIR": env["VIDU_SIM_STORAGE"]}  # its older name
         readers = {
             "dialect": ("VIDU_SIM_DIALECT", str),
             "api_key": ("VIDU_SIM_API_KEY", str),
@@ -39,7 +41,7 @@ class Config:
             "faults": ("VIDU_SIM_FAULTS", str),
             "concurrency": ("VIDU_SIM_CONCURRENCY", int),
             "url_ttl": ("VIDU_SIM_URL_TTL", int),
-            "storage_dir": ("VIDU_SIM_STORAGE", str),
+            "storage_dir": ("VIDU_SIM_STORAGE_DIR", str),
             "seed": ("VIDU_SIM_SEED", int),
             "timeout_hold": ("VIDU_SIM_TIMEOUT_HOLD", float),
         }

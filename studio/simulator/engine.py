@@ -1,4 +1,5 @@
-"""Tasks in memory and the one scheduler thread that moves them through their states.
+"""Tasks in memory (and on disk, given a store) and the one scheduler thread that moves
+them through their states.
 
 The engine is neutral: it knows Vidu's states and err_codes, not any dialect's words.
 Each front (`fronts/`) translates its requests into `Board.create` and renders `Task`s.
@@ -7,6 +8,10 @@ created -> queueing -> processing -> success (or failed), one step every `second
 `concurrency` tasks are processing at once; the rest wait in queueing, oldest first.
 Off-peak tasks wait longer in the queue. Rendering runs in a small thread pool and a task
 only succeeds once its render is done and its step time has passed.
+
+With a `store.TaskStore`, every task is written down when it is made and at each change,
+and a board started on the same store takes them up again: tasks in flight carry on
+(a render cut short is made again) and finished ones keep their files.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from . import render
 from .config import Config
 from .faults import Faults
+from .store import TaskStore
 
 log = logging.getLogger("studio.simulator")
 
@@ -121,10 +127,12 @@ class Board:
         faults: Faults,
         storage: Path,
         on_change: Callable[[Task], None] | None = None,
+        store: TaskStore | None = None,
     ):
         self.config = config
         self.faults = faults
         self.storage = storage
+        self.store = store
         self.on_change = on_change or (lambda task: None)
         self._lock = threading.Lock()
         self._tasks: dict[str, Task] = {}
@@ -134,12 +142,42 @@ class Board:
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(RENDER_WORKERS, thread_name_prefix="vidu-sim-render")
         self._renders = {"done": 0, "failed": 0, "seconds": 0.0}
+        self._resumed: list[Task] = []  # taken up from the store, announced at start
+        if store is not None:
+            self._load()
 
     # lifecycle
 
     def start(self) -> None:
+        with self._lock:
+            for task in self._active:
+                if task.state == PROCESSING and not task.doomed:
+                    task.render_future = self._pool.submit(self._render, task.copy())
+            resumed, self._resumed = self._resumed, []
+        self._announce(resumed)
         self._thread = threading.Thread(target=self._run, name="vidu-sim-scheduler", daemon=True)
         self._thread.start()
+
+    def _load(self) -> None:
+        """Take up the tasks kept in the store; those in flight carry on from their state."""
+        now = time.monotonic()
+        for fields in self.store.load():
+            task = Task(**fields)
+            self._tasks[task.id] = task
+            self._seq = max(self._seq, task.seq)
+            if task.state in FINISHED:
+                continue
+            task.next_step_at = now + self.config.seconds
+            images = self.store.inputs(task.id)
+            if images is None and not task.doomed:
+                # Its images never reached the disk: it cannot be made, as a render failure.
+                self._finish(task, FAILED, RENDER_FAILURE)
+                self._resumed.append(task.copy())
+                continue
+            task.image_data = images or []
+            self._active.append(task)
+        if self._tasks:
+            log.info("simulator took up %d kept task(s)", len(self._tasks))
 
     def stop(self) -> None:
         self._stop.set()
@@ -165,6 +203,11 @@ class Board:
                 next_step_at=time.monotonic() + self.config.seconds,
                 **fields,
             )
+            if self.store is not None:
+                # On disk before the answer goes out, so a restart never loses a task a
+                # client was told about (and a disk that refuses makes no task at all).
+                self.store.save_inputs(task_id, image_data)
+                self.store.save(task)
             self._tasks[task_id] = task
             self._active.append(task)
             return task.copy()
@@ -242,6 +285,7 @@ class Board:
                     task.changed_at = datetime.now(UTC)
                     steps = self.config.off_peak_queue_steps if task.off_peak else 1
                     task.next_step_at = now + step * steps
+                    self._keep(task)
                     changed.append(task.copy())
                 elif task.state == QUEUEING and processing < self.config.concurrency:
                     task.state = PROCESSING
@@ -250,6 +294,7 @@ class Board:
                     processing += 1
                     if not task.doomed:
                         task.render_future = self._pool.submit(self._render, task.copy())
+                    self._keep(task)
                     changed.append(task.copy())
                 elif task.state == PROCESSING:
                     if task.doomed:
@@ -279,6 +324,18 @@ class Board:
         task.render_future = None
         if task in self._active:
             self._active.remove(task)
+        self._keep(task)
+        if self.store is not None:
+            self.store.drop_inputs(task.id)
+
+    def _keep(self, task: Task) -> None:
+        """Write the task down (with the lock held), when there is a store."""
+        if self.store is None:
+            return
+        try:
+            self.store.save(task)
+        except OSError:
+            log.exception("simulator could not keep task %s on disk", task.id)
 
     def _render(self, task: Task) -> render.Rendered:
         started = time.perf_counter()

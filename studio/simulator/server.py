@@ -6,6 +6,11 @@ sim.stop()
 
 One simulator speaks one dialect: `Simulator(dialect="vtrix")`, else VIDU_SIM_DIALECT, else
 "official". Its front (`fronts/`) turns that dialect's requests into tasks on the board.
+
+Given a storage directory (`storage_dir`, else VIDU_SIM_STORAGE_DIR), the simulator keeps
+its tasks there (`store`) and a simulator started again on it takes them up: tasks in
+flight carry on, finished ones keep their videos, and result links it gave out still
+work. Without one, it works in a temporary directory and forgets everything at stop.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .engine import FAILED, PROCESSING, SUCCESS, Board, Task
 from .fronts import make_front
 from .handler import SimulatorHTTPServer
 from .links import ResultLinks
+from .store import TaskStore
 
 log = logging.getLogger("studio.simulator")
 
@@ -31,7 +37,7 @@ CALLBACK_STATES = (PROCESSING, SUCCESS, FAILED)
 
 
 class Simulator:
-    """A Vidu-compatible API server, in memory. Arguments left None come from VIDU_SIM_*."""
+    """A Vidu-compatible API server. Arguments left None come from VIDU_SIM_*."""
 
     def __init__(
         self,
@@ -72,12 +78,17 @@ class Simulator:
             else Path(self.config.storage_dir)
         )
         self.storage.mkdir(parents=True, exist_ok=True)
+        self.store = None if self._own_storage else TaskStore(self.storage)
         self.stopping = threading.Event()
         self._calls: dict[str, int] = {}  # API calls by method, for the benchmarks
         self._calls_lock = threading.Lock()
-        self.links = ResultLinks(self.config.url_ttl, self.faults)
+        self.links = ResultLinks(
+            self.config.url_ttl, self.faults, self.store.secret() if self.store else None
+        )
         self.callbacks = CallbackSender(self.config.api_key, self.faults)
-        self.board = Board(self.config, self.faults, self.storage, on_change=self._task_changed)
+        self.board = Board(
+            self.config, self.faults, self.storage, on_change=self._task_changed, store=self.store
+        )
         self.front = make_front(self.config.dialect, self)
         self._httpd: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -1,19 +1,24 @@
-"""`make run`: the web server, the worker and the simulator in one foreground group."""
+"""`make run`: the web server, the worker and the simulator in one foreground group.
+
+Each process is supervised on its own (`studio.supervise`): one that exits is started
+again while the others carry on, and the worker is restarted when the job queue stalls
+(`studio.health`). Ctrl-C or SIGTERM stops them all, in order.
+"""
 
 import os
 import secrets
 import signal
-import subprocess
 import sys
-import time
+import threading
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from studio import catalog
+from studio import catalog, health
 from studio.models import Membership, Team
+from studio.supervise import GaveUp, Supervisor
 
 
 class Command(BaseCommand):
@@ -49,6 +54,9 @@ class Command(BaseCommand):
                         # set up for, so the gateway's paths and shapes are exercised.
                         "--dialect",
                         settings.VIDU_PROVIDER,
+                        # Its tasks and videos outlive a restart of the simulator.
+                        "--storage-dir",
+                        str(settings.DATA_DIR / "simulator"),
                     ],
                 )
             )
@@ -80,56 +88,45 @@ class Command(BaseCommand):
                 ],
             )
         )
-        processes = []
-        for name, argv in commands:
-            # Each child leads its own process group: Ctrl-C reaches only this command,
-            # which then stops every child and whatever the child forked, in order.
-            processes.append((name, subprocess.Popen(argv, env=env, process_group=0)))
-        provider = catalog.provider(settings.VIDU_PROVIDER).label
-        where = (
-            f"the local simulator speaking {provider}'s API"
-            if settings.VIDU_USING_SIMULATOR
-            else f"{provider} at {settings.VIDU_BASE_URL}"
-        )
-        self.stdout.write(f"Videos are made by {where}.")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, the "
-                f"worker, the follower"
-                f"{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
-            )
-        )
-
-        stopping = False
+        stopping = threading.Event()
 
         def stop(signum, frame):
-            nonlocal stopping
-            stopping = True
+            stopping.set()
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGHUP, stop)
+        supervisor = Supervisor(
+            commands,
+            env=env,
+            watchdog=health.QueueWatch(),
+            say=lambda message: self.stderr.write(message),
+        )
+        gave_up = None
         try:
-            while not stopping:
-                for name, process in processes:
-                    if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with {process.returncode}; stopping.")
-                        stopping = True
-                time.sleep(0.5)
+            supervisor.start()
+            provider = catalog.provider(settings.VIDU_PROVIDER).label
+            where = (
+                f"the local simulator speaking {provider}'s API"
+                if settings.VIDU_USING_SIMULATOR
+                else f"{provider} at {settings.VIDU_BASE_URL}"
+            )
+            self.stdout.write(f"Videos are made by {where}.")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, the "
+                    f"worker, the follower"
+                    f"{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
+                )
+            )
+            supervisor.run(stopping)
+        except GaveUp as error:
+            gave_up = error
         finally:
             self.stdout.write("Stopping the studio...")
-            for _, process in processes:
-                _signal_group(process, signal.SIGTERM)
-            deadline = time.monotonic() + 20
-            for _, process in processes:
-                try:
-                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
-            for _, process in processes:
-                # Whatever is left of a group (a worker its master no longer answers for).
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
+            supervisor.stop()
+        if gave_up is not None:
+            raise CommandError(str(gave_up))
 
     def ensure_demo_user(self):
         User = get_user_model()
@@ -145,10 +142,3 @@ class Command(BaseCommand):
                 "(shown once; change it with: python manage.py changepassword demo)\n"
             )
         )
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass

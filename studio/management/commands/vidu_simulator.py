@@ -41,6 +41,12 @@ class Command(BaseCommand):
             default=None,
             help="Seconds per state step (default: VIDU_SIM_SECONDS, else 2).",
         )
+        parser.add_argument(
+            "--storage-dir",
+            default=None,
+            help="Keep tasks and videos here, across restarts (default: "
+            "VIDU_SIM_STORAGE_DIR, else a temporary directory removed at exit).",
+        )
 
     def handle(self, *args, **options):
         self.configure_logging(options["verbosity"])
@@ -51,6 +57,7 @@ class Command(BaseCommand):
                 dialect=options["dialect"],
                 faults=options["faults"],
                 seconds=options["seconds"],
+                storage_dir=options["storage_dir"],
             )
             simulator.start()
         except (FaultSpecError, ValueError, OSError) as error:
