@@ -7,6 +7,7 @@ from studio.views import (
     callbacks,
     generate,
     generations,
+    health,
     inputs,
     media,
     polls,
@@ -16,8 +17,14 @@ from studio.views import (
 
 urlpatterns = [
     path("", generations.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(http_method_names=["get", "post"]),
+        name="login",
+    ),
+    path(
+        "accounts/logout/", auth_views.LogoutView.as_view(http_method_names=["post"]), name="logout"
+    ),
     path("generate/<str:endpoint>/", generate.generate, name="generate"),
     path("generate/staged/<uuid:staged_id>/", generate.staged_image, name="staged_image"),
     path("inputs/<str:token>/<str:filename>", inputs.signed_input, name="signed_input"),
@@ -69,4 +76,7 @@ urlpatterns = [
     ),
     path("vidu/callback/", callbacks.vidu_callback, name="vidu_callback"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
 ]
+
+handler400 = "studio.views.errors.bad_request"

@@ -181,3 +181,65 @@ def test_without_javascript_a_changed_model_shows_its_options_before_anything_is
 
 def shot(page, name: str) -> None:
     named_shot(page, f"form-{name}")
+
+
+def test_the_button_turns_off_while_the_form_goes_and_a_double_click_pays_once(
+    page, live_server, alice, media_root
+):
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/generate/img2video/")
+    page.set_input_files(
+        "input[name=images]",
+        {"name": "harbour.png", "mimeType": "image/png", "buffer": png(640, 360)},
+    )
+    held = []
+
+    def hold_the_post(route):  # the answer is slow: the person could press again
+        if route.request.method == "POST":
+            held.append(route)
+            page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route("**/generate/img2video/", hold_the_post)
+    page.dblclick("button.primary")
+    page.wait_for_url(f"{live_server.url}/generations/*/")
+    assert len(held) == 1  # the second press sent nothing
+    assert Generation.objects.count() == 1
+
+
+def test_the_button_says_it_is_sending(page, live_server, alice, media_root):
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/generate/img2video/")
+    page.set_input_files(
+        "input[name=images]",
+        {"name": "harbour.png", "mimeType": "image/png", "buffer": png(640, 360)},
+    )
+    # Keep the page here to look at it: the form is not let go (the studio's script
+    # still sees the submit).
+    page.evaluate(
+        "() => document.querySelector('form.generate')"
+        ".addEventListener('submit', (event) => event.preventDefault())"
+    )
+    page.click("button.primary")
+    page.wait_for_selector("button.primary[disabled]")
+    assert page.inner_text("button.primary") == "Sending…"
+    assert Generation.objects.count() == 0
+
+
+def test_a_file_with_a_very_long_name_is_sent_under_a_shorter_one(
+    page, live_server, alice, media_root
+):
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/generate/img2video/")
+    page.fill("textarea[name=prompt]", "kept through a long name")
+    long_name = "harbour at dawn " * 70 + ".png"  # about 1,100 characters
+    page.set_input_files(
+        "input[name=images]",
+        {"name": long_name, "mimeType": "image/png", "buffer": png(640, 360)},
+    )
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server.url}/generations/*/")
+    generation = Generation.objects.get()
+    assert generation.prompt == "kept through a long name"
+    name = generation.images.get().original_name
+    assert name.endswith(".png") and name.startswith("harbour at dawn") and len(name) <= 200

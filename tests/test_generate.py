@@ -761,3 +761,29 @@ def test_the_usual_spellings_of_a_ticked_box_are_taken(client, alice, word):
     form = {"model": "viduq2-turbo", "images": upload(), "duration": "5", "off_peak": word}
     assert client.post(reverse("generate", args=["img2video"]), form).status_code == 302
     assert Generation.objects.get().params["off_peak"] is True
+
+
+def test_a_file_name_too_long_to_parse_gets_a_page_that_says_so(client, alice):
+    """Each part's headers must fit in 1 KB: the whole upload is unreadable, so the
+    answer says why (the page's script sends such a file under a shorter name)."""
+    client.force_login(alice)
+    boundary = "studio-boundary"
+    name = "a" * 990 + ".png"
+    body = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="prompt"\r\n\r\nkeep me\r\n'
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="images"; filename="{name}"\r\n'
+        f"Content-Type: image/png\r\n\r\n"
+    ).encode() + png() + f"\r\n--{boundary}--\r\n".encode()
+    response = client.generic(
+        "POST",
+        reverse("generate", args=["img2video"]),
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "A file whose name is very long" in html
+    assert 'href="/generate/img2video/"' in html
+    assert Generation.objects.count() == 0

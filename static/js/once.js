@@ -9,6 +9,7 @@ document.addEventListener("submit", (event) => {
     return;
   }
   form.dataset.sending = "1";
+  shortenLongNames(form);
   // After the browser has read the form, so the pressed button's own value still goes.
   setTimeout(() => {
     for (const button of form.querySelectorAll("button")) {
@@ -31,3 +32,27 @@ window.addEventListener("pageshow", () => {
     }
   }
 });
+
+// A file name of hundreds of characters makes the whole upload unreadable to the server
+// (each part's headers must fit in 1 KB), and everything typed would be lost: send such
+// a file under a shorter name, keeping its extension.
+const LONGEST_NAME = 200;
+
+function shortenLongNames(form) {
+  for (const input of form.querySelectorAll('input[type="file"]')) {
+    const files = Array.from(input.files || []);
+    if (!files.some((file) => file.name.length > LONGEST_NAME)) continue;
+    const renamed = new DataTransfer();
+    for (const file of files) {
+      if (file.name.length <= LONGEST_NAME) {
+        renamed.items.add(file);
+        continue;
+      }
+      const dot = file.name.lastIndexOf(".");
+      const extension = dot > 0 && file.name.length - dot <= 10 ? file.name.slice(dot) : "";
+      const name = file.name.slice(0, LONGEST_NAME - extension.length) + extension;
+      renamed.items.add(new File([file], name, { type: file.type, lastModified: file.lastModified }));
+    }
+    input.files = renamed.files;
+  }
+}

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from studio import budgets, catalog, jobs, staging
 from studio import images as image_tools
@@ -48,6 +48,7 @@ NO_TOKEN = (
 )
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     if endpoint not in catalog.ENDPOINTS:

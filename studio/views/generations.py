@@ -48,6 +48,7 @@ PARAM_LABELS = {
 }
 
 
+@require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     if pick_membership(request) is None:
@@ -129,6 +130,7 @@ def cursor(generation: Generation) -> str:
     return f"{micros}_{generation.pk}"
 
 
+@require_GET
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     membership = pick_membership(request)
@@ -221,6 +223,7 @@ def detail_context(generation: Generation, membership: Membership) -> dict:
     }
 
 
+@require_GET
 @login_required
 def detail(request: HttpRequest, generation_id) -> HttpResponse:
     generation, membership = generation_for(request, generation_id)

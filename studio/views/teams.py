@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studio import budgets
 from studio import teams as rules
@@ -97,6 +97,7 @@ def _answer(request: HttpRequest, membership: Membership, section: str, status=2
     return redirect(reverse("team") + f"#{section}")
 
 
+@require_GET
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
@@ -205,6 +206,7 @@ class SignUpForm(UserCreationForm):
         fields = ("username",)
 
 
+@require_http_methods(["GET", "POST"])
 def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
     """Join a team through an invite link: sign up, or join as the logged-in user."""
     invite = get_object_or_404(Invite.objects.select_related("team", "created_by"), token=token)
