@@ -71,3 +71,6 @@ class StudioConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self)
         connection_created.connect(keep_sqlite_private)
+        from studio import health
+
+        health.connect_job_beats()

@@ -194,8 +194,10 @@ class _JobBeats:
             time.sleep(self.every)
 
 
-_job_beats = _JobBeats()
-# Connected when a worker first imports the studio's jobs (every job is in studio.jobs or
-# here), which django-q2 does before it sends pre_execute for that job.
-pre_execute.connect(_job_beats.job_started, dispatch_uid="studio.health.job_started")
-post_execute_in_worker.connect(_job_beats.job_ended, dispatch_uid="studio.health.job_ended")
+job_beats = _JobBeats()
+
+
+def connect_job_beats() -> None:
+    """Called by the app's ready(): every worker process beats while it runs jobs."""
+    pre_execute.connect(job_beats.job_started, dispatch_uid="studio.health.job_started")
+    post_execute_in_worker.connect(job_beats.job_ended, dispatch_uid="studio.health.job_ended")

@@ -321,6 +321,8 @@ if STUDIO_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if STUDIO_HTTPS:
     SECURE_SSL_REDIRECT = True
+    # A load balancer's health check often speaks plain HTTP to the studio directly.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = envint("STUDIO_HSTS_SECONDS", str(365 * 24 * 3600))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("STUDIO_HSTS_INCLUDE_SUBDOMAINS", "false")
     SECURE_HSTS_PRELOAD = envbool("STUDIO_HSTS_PRELOAD", "false")

@@ -210,9 +210,7 @@ def test_a_signed_body_claiming_a_huge_cost_is_not_believed(client, submitted):
     assert PROVIDER.asked == ["900001"]
 
 
-def test_a_signed_body_claiming_success_moves_only_as_far_as_the_provider_says(
-    client, submitted
-):
+def test_a_signed_body_claiming_success_moves_only_as_far_as_the_provider_says(client, submitted):
     PROVIDER.tasks["900001"] = body("900001", "processing")
     response = post(client, body("900001", "success", credits=-500), honest=False)
     assert response.status_code == 200
@@ -228,9 +226,7 @@ def test_a_forged_failure_does_not_fail_a_running_task(client, submitted):
     assert submitted.state == "processing"
 
 
-def test_a_callback_naming_a_task_the_provider_does_not_know_changes_nothing(
-    client, team, alice
-):
+def test_a_callback_naming_a_task_the_provider_does_not_know_changes_nothing(client, team, alice):
     generation = make_generation(team, alice, state="submitting")
     response = post(client, body("999", "success", payload=str(generation.pk)), honest=False)
     assert response.status_code == 200

@@ -770,12 +770,16 @@ def test_a_file_name_too_long_to_parse_gets_a_page_that_says_so(client, alice):
     boundary = "studio-boundary"
     name = "a" * 990 + ".png"
     body = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="prompt"\r\n\r\nkeep me\r\n'
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="images"; filename="{name}"\r\n'
-        f"Content-Type: image/png\r\n\r\n"
-    ).encode() + png() + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="prompt"\r\n\r\nkeep me\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="images"; filename="{name}"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + png()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = client.generic(
         "POST",
         reverse("generate", args=["img2video"]),

@@ -12,7 +12,6 @@ from tests.conftest import free_port
 from tests.test_images import KEY, big_png, stored_generation  # noqa: F401 (a fixture)
 
 
-
 @pytest.fixture
 def simulator(settings):
     with Simulator(port=0, api_key=KEY, seconds=60, fps=1) as sim:
@@ -26,7 +25,12 @@ def simulator(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_own_link_the_provider_cannot_fetch_is_replaced_by_the_image_inline(
-    simulator, team, alice, media_root, settings, big_png  # noqa: F811
+    simulator,
+    team,
+    alice,
+    media_root,
+    settings,
+    big_png,  # noqa: F811
 ):
     settings.STUDIO_PUBLIC_URL = f"http://127.0.0.1:{free_port()}"  # nobody answers there
     generation = stored_generation(team, alice, [big_png])

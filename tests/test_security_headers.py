@@ -406,3 +406,12 @@ def test_the_main_pages_break_no_rule_of_the_policy(
     assert "Too many failed logins" in fresh.inner_text("#locked-out")
     shot(fresh, "login-locked-out")
     assert not complaints.about_the_policy()
+
+
+@pytest.mark.django_db
+def test_with_https_on_the_health_check_still_answers_plain_http(client, tmp_path, settings):
+    exempt = settings_with(tmp_path, "SECURE_REDIRECT_EXEMPT", STUDIO_HTTPS="1")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = exempt["SECURE_REDIRECT_EXEMPT"]
+    assert client.get(reverse("healthz")).status_code in (200, 503)
+    assert client.get(reverse("login")).status_code == 301
