@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -17,11 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from studio import catalog, staging
 from studio import images as image_tools
 from studio.models import StagedImage
-from studio.submission import wrap_payload
 
-# The studio wraps the user's payload with its generation id (wrap_payload): about
-# this many characters for a payload without quotes or backslashes.
-PAYLOAD_RESERVE = 100
 # The options that depend on the model: the region of the form that htmx swaps.
 MODEL_OPTIONS = catalog.MODEL_RULE_NAMES + ("is_rec",)
 # The other Vidu parameters the form takes.
@@ -87,7 +82,9 @@ class GenerationForm(forms.Form):
         required=False,
         label=f"Let Vidu write the prompt (+{catalog.IS_REC_EXTRA_CREDITS} credits)",
     )
-    off_peak = forms.BooleanField(required=False, label="Off-peak (cheaper, within 48 hours)")
+    off_peak = forms.BooleanField(
+        required=False, label=f"Off-peak (cheaper, within {catalog.OFF_PEAK_HOURS} hours)"
+    )
     seed = forms.IntegerField(
         required=False, min_value=catalog.SEED_MIN, max_value=catalog.SEED_MAX, label="Seed"
     )
@@ -96,13 +93,8 @@ class GenerationForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[
-            ("", "Default (bottom right)"),
-            (1, "Top left"),
-            (2, "Top right"),
-            (3, "Bottom right"),
-            (4, "Bottom left"),
-        ],
+        choices=[("", f"Default ({catalog.WM_POSITION_NAMES[catalog.WM_POSITION_DEFAULT]})")]
+        + [(n, name.capitalize()) for n, name in catalog.WM_POSITION_NAMES.items()],
         label="Watermark position",
     )
     wm_url = forms.URLField(required=False, label="Watermark image URL", assume_scheme="https")
@@ -228,7 +220,7 @@ class GenerationForm(forms.Form):
         f["seed"].source = catalog.LIMITS["seed"].source
         f["payload"].help_text = (
             f"Passed through to Vidu untouched; up to "
-            f"{catalog.PAYLOAD_MAX_CHARS - PAYLOAD_RESERVE:,} characters."
+            f"{catalog.PAYLOAD_MAX_CHARS - catalog.PAYLOAD_RESERVE:,} characters."
         )
         f["payload"].source = catalog.LIMITS["payload_max_chars"].source
         if rules.watermark and not chosen.takes_parameter(self.endpoint, "watermark"):
@@ -260,9 +252,6 @@ class GenerationForm(forms.Form):
 
     def image_field_names(self) -> tuple[str, ...]:
         return self.rules.image_fields
-
-    def image_bound_fields(self) -> list:
-        return [self[name] for name in self.rules.image_fields]
 
     def image_slots(self) -> list[tuple]:
         """(bound file field, the image kept for it or None, its hidden field's name)."""
@@ -390,16 +379,10 @@ class GenerationForm(forms.Form):
                 if problem:
                     self.add_error("end_image", problem)
         payload = (data.get("payload") or "") if self.provider_takes("payload") else ""
-        # Measured as it will be sent: wrapped with the studio's id (quotes and
-        # backslashes escaped), which must stay within Vidu's limit.
-        sent = len(wrap_payload(str(uuid.UUID(int=0)), payload))
-        if payload and sent > catalog.PAYLOAD_MAX_CHARS:
-            self.add_error(
-                "payload",
-                f"The payload is {sent - catalog.PAYLOAD_MAX_CHARS:,} characters too long: "
-                f"Vidu takes {catalog.PAYLOAD_MAX_CHARS:,}, and the studio adds its own id "
-                "(quotes and backslashes count twice).",
-            )
+        # Measured as it will be sent: wrapped with the studio's id.
+        problem = catalog.sent_payload_problem(payload)
+        if problem:
+            self.add_error("payload", problem)
         self.params = checked.params
         return data
 
@@ -418,13 +401,4 @@ class GenerationForm(forms.Form):
         return self.provider.takes_parameter(self.endpoint, name)
 
     def estimate(self) -> catalog.Estimate:
-        s = self.settled
-        return catalog.estimate(
-            self.endpoint,
-            s["model"],
-            s["duration"],
-            s["resolution"],
-            off_peak=s["off_peak"],
-            is_rec=s["is_rec"],
-            provider_name=self.provider.name,
-        )
+        return catalog.estimate(self.settled, self.provider.name)

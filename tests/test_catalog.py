@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from studio import catalog, submission
-from studio.forms import PAYLOAD_RESERVE, GenerationForm
+from studio.forms import GenerationForm
 from studio.models import Membership
 from studio.simulator import Simulator
 from studio.vidu import registry
@@ -418,15 +418,38 @@ def test_start_and_end_ratios_are_within_0_8_and_1_25(start, end, ok):
     ],
 )
 def test_the_estimate_follows_the_third_party_price_list(model, duration, resolution, credits):
-    assert catalog.estimate_credits(SE, model, duration, resolution) == credits
+    assert (
+        catalog.estimate_credits({"model": model, "duration": duration, "resolution": resolution})
+        == credits
+    )
 
 
 def test_a_recommended_prompt_adds_10_and_off_peak_costs_less():
-    base = catalog.estimate_credits(SE, "viduq2-pro", 8, "1080p")
-    assert catalog.estimate_credits(SE, "viduq2-pro", 8, "1080p", is_rec=True) == base + 10
-    assert catalog.estimate_credits(SE, "viduq2-pro", 8, "1080p", off_peak=True) < base
-    assert catalog.estimate_credits(SE, "vidu2.0", 4, "360p", off_peak=True) >= 1
-    assert "off-peak" in catalog.estimate(SE, "viduq2-pro", 8, "1080p", off_peak=True).basis
+    base = catalog.estimate_credits({"model": "viduq2-pro", "duration": 8, "resolution": "1080p"})
+    assert (
+        catalog.estimate_credits(
+            {"model": "viduq2-pro", "duration": 8, "resolution": "1080p", "is_rec": True}
+        )
+        == base + 10
+    )
+    assert (
+        catalog.estimate_credits(
+            {"model": "viduq2-pro", "duration": 8, "resolution": "1080p", "off_peak": True}
+        )
+        < base
+    )
+    assert (
+        catalog.estimate_credits(
+            {"model": "vidu2.0", "duration": 4, "resolution": "360p", "off_peak": True}
+        )
+        >= 1
+    )
+    assert (
+        "off-peak"
+        in catalog.estimate(
+            {"model": "viduq2-pro", "duration": 8, "resolution": "1080p", "off_peak": True}
+        ).basis
+    )
 
 
 @pytest.mark.parametrize("item", ROWS, ids=row_id)
@@ -623,7 +646,7 @@ SMALL_PNG = png(64, 48)
 def test_the_form_accepts_exactly_what_the_documents_allow(case):
     endpoint, raw = case
     form = GenerationForm(endpoint, form_data(raw), form_files(endpoint))
-    expected = documented_ok(endpoint, raw, catalog.PAYLOAD_MAX_CHARS - PAYLOAD_RESERVE)
+    expected = documented_ok(endpoint, raw, catalog.PAYLOAD_MAX_CHARS - catalog.PAYLOAD_RESERVE)
     assert form.is_valid() == expected, form.errors
 
 

@@ -25,6 +25,7 @@ from PIL import Image
 from studio import catalog
 from studio.simulator import Config, FaultSpecError, Simulator, render
 from studio.simulator import callbacks as callbacks_module
+from studio.simulator.intake import REASONS
 from studio.vidu import signatures
 
 KEY = "test-sim-key"
@@ -214,7 +215,9 @@ def test_img2video_advances_to_success_and_serves_an_h264_mp4(client, tmp_path):
     assert body["state"] == "created"
     assert body["model"] == "viduq2-turbo"
     assert (body["duration"], body["resolution"], body["payload"]) == (2, "540p", "first")
-    assert body["credits"] == catalog.estimate_credits("img2video", "viduq2-turbo", 2, "540p")
+    assert body["credits"] == catalog.estimate_credits(
+        {"model": "viduq2-turbo", "duration": 2, "resolution": "540p"}
+    )
     assert body["seed"] > 0
     assert body["created_at"].endswith("Z")
     assert len(body["images"][0]) < 100  # a placeholder, not the base64
@@ -329,7 +332,7 @@ def test_bad_parameters_answer_with_the_catalogs_reason(client):
     answer = client.post("/ent/v2/img2video", json=body)
     assert answer.status_code == 400
     assert (answer.json()["reason"], answer.json()["message"]) == (
-        expected.reason,
+        REASONS[expected.kind],
         expected.message,
     )
     unknown_model = client.post("/ent/v2/img2video", json=img2video(model="vidu9"))
@@ -542,7 +545,7 @@ def test_submit_timeout_makes_and_charges_the_task_but_never_answers():
         listed = httpx.get(f"{simulator.base_url}/ent/v2/tasks", headers=AUTH).json()["tasks"]
         assert [task["payload"] for task in listed] == ["lost-answer"]
         assert listed[0]["credits"] == catalog.estimate_credits(
-            "img2video", "viduq2-turbo", 1, "540p"
+            {"model": "viduq2-turbo", "duration": 1, "resolution": "540p"}
         )
         stats = httpx.get(f"{simulator.base_url}/_sim/stats").json()
         assert stats["faults"]["submit_timeout"] == 1 and stats["tasks"] == 1

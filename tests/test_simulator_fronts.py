@@ -428,7 +428,9 @@ def test_kkiai_answers_the_official_create_body_with_its_own_additions(kkiai):
     assert (body["type"], body["model"], body["style"]) == ("img2video", "viduq1", "general")
     assert (body["duration"], body["resolution"], body["seed"]) == (5, "1080p", 12345)
     assert (body["audio"], body["bgm"], body["watermark"]) == (False, False, False)
-    assert body["credits"] == catalog.estimate_credits("img2video", "viduq1", 5, "1080p")
+    assert body["credits"] == catalog.estimate_credits(
+        {"model": "viduq1", "duration": 5, "resolution": "1080p"}
+    )
     assert body["payload"] == "custom-tracking-id-123"
     assert body["created_at"].endswith("Z")
     assert body["wm_position"] == "unspecified"
@@ -464,7 +466,7 @@ def test_kkiai_takes_flags_and_numbers_as_strings_or_json(kkiai):
         "req-9",
     )
     assert task["credits"] == catalog.estimate_credits(
-        "img2video", "viduq2", 1, "540p", is_rec=True
+        {"model": "viduq2", "duration": 1, "resolution": "540p", "is_rec": True}
     )
     wrong = kkiai.post("/ent/v2/img2video", json=kkiai_body(watermark="yes"))
     assert (wrong.status_code, wrong.json()["reason"]) == (400, "FieldInvalid")
@@ -636,7 +638,7 @@ def test_vtrix_ends_completed_with_output_progress_and_a_usd_cost(vtrix):
     (content,) = done["output"][0]["content"]
     assert content["type"] == "video"
     assert_mp4(content["url"])
-    credits = catalog.estimate_credits("img2video", "viduq1", 5, "1080p")
+    credits = catalog.estimate_credits({"model": "viduq1", "duration": 5, "resolution": "1080p"})
     assert done["usage"] == {"cost": f"{credits * 0.05:.4f}", "discount": 0}
 
 

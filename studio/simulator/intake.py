@@ -19,6 +19,14 @@ from studio import catalog
 from .errors import ApiError, bad
 from .images import Picture, load_picture
 
+# The official API's reason for each kind of problem the catalog finds.
+REASONS = {
+    catalog.INVALID: "FieldInvalid",
+    catalog.MISSING: "FieldLacking",
+    catalog.UNWANTED: "FieldUnwanted",
+    catalog.UNOFFERED: "ModelUnavailable",
+}
+
 
 @dataclass
 class Accepted:
@@ -70,7 +78,7 @@ def check(
     checked = vidu_rules(endpoint, params, rules_of)
     if not checked.ok:
         problem = checked.problems[0]
-        raise bad(problem.reason, problem.message, problem.field)
+        raise bad(REASONS[problem.kind], problem.message, problem.field)
     pictures = [load_picture(where, text, image_field) for where, text in images]
     for picture in pictures:
         problem = catalog.image_ratio_problem(*picture.size)

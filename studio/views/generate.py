@@ -228,15 +228,7 @@ def _create(form: GenerationForm, membership, user) -> Generation:
             # The rules checked are this provider's; the worker records the origin it
             # sends to.
             provider=connection.provider,
-            estimated_credits=catalog.estimate(
-                form.endpoint,
-                form.params["model"],
-                params["duration"],
-                params["resolution"],
-                off_peak=params.get("off_peak", False),
-                is_rec=params.get("is_rec", False),
-                provider_name=connection.provider,
-            ).credits,
+            estimated_credits=catalog.estimate(form.params, connection.provider).credits,
         )
         budgets.enforce(generation)  # locks the team row; raises OverBudget
         for position, name in enumerate(form.image_field_names()):
