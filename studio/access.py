@@ -91,6 +91,15 @@ def generation_for(request: HttpRequest, generation_id) -> tuple[Generation, Mem
     return generation, membership
 
 
+def generation_to_change(request: HttpRequest, generation_id) -> tuple[Generation, Membership]:
+    """A generation of the current team that the user's role may change (cancel, retry,
+    send again, share): 404 outside the team, 403 for a viewer."""
+    generation, membership = generation_for(request, generation_id)
+    if not membership.can_generate:
+        raise PermissionDenied("Viewers can see generations but not change them.")
+    return generation, membership
+
+
 def active_share(token: str) -> ShareLink:
     """A share link that has not been revoked, with its generation; 404 otherwise."""
     return get_object_or_404(

@@ -33,9 +33,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from studio import catalog
-from studio.models import Generation, State, Team
-
-UNCHARGED_ENDINGS = (State.FAILED, State.CANCELLED)
+from studio.models import UNCHARGED_ENDINGS, Generation, Team  # noqa: F401 (tests name it here)
 
 
 class OverBudget(Exception):
@@ -65,16 +63,19 @@ def next_month_start(now: datetime | None = None) -> datetime:
     return (start + timedelta(days=32)).replace(day=1)
 
 
-# What a generation counts for: Vidu's figure, else the estimate, else nothing.
+# What a generation counts for: Vidu's figure, else nothing when it was not charged
+# (Generation.not_charged), else the estimate.
 COST = Case(
     When(credits__isnull=False, then=F("credits")),
-    When(state__in=UNCHARGED_ENDINGS, then=Value(0)),
+    When(Generation.not_charged_condition(), then=Value(0)),
     default=Coalesce(F("estimated_credits"), Value(0)),
     output_field=IntegerField(),
 )
 # The part of COST that is only our estimate.
 ESTIMATED = Case(
-    When(Q(credits__isnull=True) & ~Q(state__in=UNCHARGED_ENDINGS), then=F("estimated_credits")),
+    When(
+        Q(credits__isnull=True) & ~Generation.not_charged_condition(), then=F("estimated_credits")
+    ),
     default=Value(0),
     output_field=IntegerField(),
 )

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from studio.addresses import public_base, public_url
 from studio.models import InputImage
 
 SALT = "studio.input-image"
@@ -26,12 +26,12 @@ def token_for(image: InputImage) -> str:
 
 def url_for(image: InputImage) -> str | None:
     """A link to `image` that Vidu can fetch, or None when the studio has no public URL."""
-    if not settings.STUDIO_PUBLIC_URL:
+    if public_base() is None:
         return None
     path = reverse(
         "signed_input", args=[token_for(image), f"frame-{image.position}.{image.format}"]
     )
-    return settings.STUDIO_PUBLIC_URL + path
+    return public_url(path)
 
 
 def image_for(token: str) -> InputImage | None:

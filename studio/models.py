@@ -99,6 +99,9 @@ TERMINAL = (State.SUCCESS, State.FAILED, State.CANCELLED)
 # `NOT state IN TERMINAL` would read every row of the team to find the few left.
 IN_PROGRESS = tuple(state for state in State if state not in TERMINAL)
 AT_PROVIDER = (State.CREATED, State.QUEUEING, State.PROCESSING)
+# Endings the provider does not charge for unless it says otherwise (see
+# Generation.not_charged).
+UNCHARGED_ENDINGS = (State.FAILED, State.CANCELLED)
 
 
 def earlier_states(state: str) -> list[str]:
@@ -196,6 +199,18 @@ class Generation(models.Model):
     def cost_reported(self) -> bool:
         """Whether the provider said what this cost (in its own unit)."""
         return self.credits is not None or self.cost_usd is not None
+
+    @property
+    def not_charged(self) -> bool:
+        """Whether this generation counts as not charged: it failed or was cancelled and
+        the provider gave no figure in credits. It then costs 0 (no estimate either)."""
+        return self.credits is None and self.state in UNCHARGED_ENDINGS
+
+    @classmethod
+    def not_charged_condition(cls) -> models.Q:
+        """`not_charged` as a query condition, for costs added up in the database
+        (studio.budgets)."""
+        return models.Q(credits__isnull=True, state__in=UNCHARGED_ENDINGS)
 
     @property
     def needs_decision(self) -> bool:

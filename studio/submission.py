@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pydantic import ValidationError
 
+from studio import addresses, input_links
 from studio import images as image_tools
-from studio import input_links
 from studio.models import Generation, State
 from studio.vidu import registry
 from studio.vidu.base import CREDITS, USD, Dialect, ProviderError, Submission, TaskView
@@ -57,9 +57,8 @@ def dialect_for(generation: Generation) -> Dialect:
 
 
 def callback_url() -> str | None:
-    if not settings.STUDIO_PUBLIC_URL:
-        return None
-    return settings.STUDIO_PUBLIC_URL + reverse("vidu_callback")
+    """Where the provider reports back, or None when the studio has no public address."""
+    return addresses.public_url(reverse("vidu_callback"))
 
 
 def provider_payload(generation: Generation) -> str:

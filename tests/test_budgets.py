@@ -189,3 +189,20 @@ def test_the_month_turns_over_in_utc():
     late = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
     assert budgets.month_start(late + timedelta(minutes=2)) == datetime(2027, 1, 1, tzinfo=UTC)
     assert budgets.next_month_start(late) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_not_charged_is_one_rule_for_pages_and_the_budget(team, alice):
+    cases = [
+        (dict(state="failed"), True),
+        (dict(state="cancelled"), True),
+        (dict(state="failed", credits=0), False),  # the provider's own figure counts
+        (dict(state="failed", credits=4), False),
+        (dict(state="success"), False),
+        (dict(state="processing"), False),
+    ]
+    made = {make_generation(team, alice, **fields).pk: expected for fields, expected in cases}
+    assert {g.pk: g.not_charged for g in Generation.objects.filter(pk__in=made)} == made
+    in_query = set(
+        Generation.objects.filter(Generation.not_charged_condition()).values_list("pk", flat=True)
+    )
+    assert in_query == {pk for pk, expected in made.items() if expected}

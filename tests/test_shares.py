@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import ShareLink
+from studio.models import Membership, ShareLink, Team
 from tests.factories import attach_video, make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -192,3 +192,15 @@ def test_a_share_of_another_generation_cannot_be_revoked_through_this_one(
     client.force_login(bob)
     response = client.post(reverse("share_revoke", args=[other.pk, share.pk]))
     assert response.status_code == 404
+
+
+def test_a_viewer_elsewhere_gets_404_like_any_outsider(client, django_user_model, finished):
+    # Who may change a generation is one rule (studio.access.generation_to_change):
+    # outside the team it does not exist, whatever the person's role in their own team.
+    outsider = django_user_model.objects.create_user("olga")
+    Membership.objects.create(
+        user=outsider, team=Team.objects.create(name="Other"), role=Membership.VIEWER
+    )
+    client.force_login(outsider)
+    assert client.post(reverse("share_create", args=[finished.pk])).status_code == 404
+    assert client.post(reverse("generation_cancel", args=[finished.pk])).status_code == 404

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from studio import jobs, results, task_updates
-from studio.access import generation_for
-
-
-def _generation_to_change(request: HttpRequest, generation_id):
-    generation, membership = generation_for(request, generation_id)
-    if not membership.can_generate:
-        raise PermissionDenied("Viewers can see generations but not change them.")
-    return generation
+from studio.access import generation_to_change
 
 
 @require_POST
 @login_required
 def cancel(request: HttpRequest, generation_id) -> HttpResponse:
-    generation = _generation_to_change(request, generation_id)
+    generation, _ = generation_to_change(request, generation_id)
     try:
         messages.success(request, task_updates.cancel(generation))
     except task_updates.CannotCancel as exc:
@@ -35,7 +27,7 @@ def cancel(request: HttpRequest, generation_id) -> HttpResponse:
 @require_POST
 @login_required
 def retry_fetch(request: HttpRequest, generation_id) -> HttpResponse:
-    generation = _generation_to_change(request, generation_id)
+    generation, _ = generation_to_change(request, generation_id)
     if results.retry(generation):
         messages.success(request, f"Copying the video from {generation.provider_label} again.")
     else:
@@ -47,7 +39,7 @@ def retry_fetch(request: HttpRequest, generation_id) -> HttpResponse:
 @login_required
 def send_again(request: HttpRequest, generation_id) -> HttpResponse:
     """A person's decision to send a generation whose first answer was lost."""
-    generation = _generation_to_change(request, generation_id)
+    generation, _ = generation_to_change(request, generation_id)
     if generation.send_again(request.user):
         jobs.enqueue_submit(generation)
         messages.success(request, f"Sending it to {generation.provider_label} again.")

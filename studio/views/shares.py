@@ -9,32 +9,19 @@ generation's page (viewers cannot: they only see the history).
 from __future__ import annotations
 
 from csp.decorators import csp_replace
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from studio.access import active_share, generating_membership
+from studio.access import active_share, generation_to_change
+from studio.addresses import public_url
 from studio.models import Generation, ResultStatus, ShareLink
 from studio.views.generations import detail_context, status_context
-
-
-def public_url(request: HttpRequest, path: str) -> str:
-    """An absolute URL for chat apps and people outside: STUDIO_PUBLIC_URL when set."""
-    if settings.STUDIO_PUBLIC_URL:
-        return settings.STUDIO_PUBLIC_URL + path
-    return request.build_absolute_uri(path)
-
-
-def _get_generation_to_share(request: HttpRequest, generation_id):
-    membership = generating_membership(request)
-    generation = get_object_or_404(Generation, pk=generation_id, team_id=membership.team_id)
-    return generation, membership
 
 
 def _answer(request: HttpRequest, generation: Generation, membership, status: int = 200, **extra):
@@ -52,7 +39,7 @@ def _answer(request: HttpRequest, generation: Generation, membership, status: in
 @require_POST
 @login_required
 def create(request: HttpRequest, generation_id) -> HttpResponse:
-    generation, membership = _get_generation_to_share(request, generation_id)
+    generation, membership = generation_to_change(request, generation_id)
     if generation.result_status != ResultStatus.STORED:
         error = "There is no video to share yet: wait until it is ready."
         return _answer(request, generation, membership, 422, share_error=error)
@@ -68,7 +55,7 @@ def create(request: HttpRequest, generation_id) -> HttpResponse:
 @require_POST
 @login_required
 def revoke(request: HttpRequest, generation_id, share_id: int) -> HttpResponse:
-    generation, membership = _get_generation_to_share(request, generation_id)
+    generation, membership = generation_to_change(request, generation_id)
     updated = ShareLink.objects.filter(
         pk=share_id, generation=generation, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -88,10 +75,10 @@ def _share_context(request: HttpRequest, share: ShareLink) -> dict:
         "share": share,
         "g": generation,
         "creation": creation,
-        "page_url": public_url(request, reverse("share", args=[token])),
-        "embed_url": public_url(request, reverse("share_embed", args=[token])),
-        "video_url": public_url(request, reverse("share_video", args=[token])),
-        "cover_url": public_url(request, reverse("share_cover", args=[token]))
+        "page_url": public_url(reverse("share", args=[token]), request),
+        "embed_url": public_url(reverse("share_embed", args=[token]), request),
+        "video_url": public_url(reverse("share_video", args=[token]), request),
+        "cover_url": public_url(reverse("share_cover", args=[token]), request)
         if creation.cover
         else "",
     }
