@@ -6,6 +6,8 @@ from django.core import checks
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
+from studio import local_files
+
 
 def ensure_schedules(sender, **kwargs) -> None:
     """The reconciler runs every minute on whichever worker's scheduler fires first."""
@@ -69,6 +71,8 @@ class StudioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # First: the database and anything signed need them.
+        local_files.make_local_files(settings)
         post_migrate.connect(ensure_schedules, sender=self)
         connection_created.connect(keep_sqlite_private)
         from studio import health

@@ -6,8 +6,6 @@ variables scale it out.
 """
 
 import os
-import secrets
-import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,17 +13,55 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from studio.local_files import stored_secret_key
 from studio.vidu import registry as vidu_registry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+true_words = ("true", "1", "yes", "on")
+false_words = ("false", "0", "no", "off")
+
+
+def env(name: str, default: str) -> str:
+    """NAME from the environment; unset or empty, `default`."""
+    return os.environ.get(name, "").strip() or default
+
+
 def envbool(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+    """A yes or no: true/false, 1/0, yes/no, on/off in any case; anything else (a typo
+    such as `ture`) stops the studio rather than being read as false."""
+    value = env(name, default).lower()
+    if value in true_words:
+        return True
+    if value in false_words:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ.get(name)!r} is not a yes or no: use one of "
+        f"{', '.join(true_words)} or {', '.join(false_words)} (any case)."
+    )
 
 
 def envint(name: str, default: str) -> int:
-    return int(os.environ.get(name, default))
+    """A whole number; anything else stops the studio."""
+    value = env(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a whole number (such as {default})."
+        ) from None
+
+
+def envfloat(name: str, default: str) -> float:
+    """A number, decimals allowed; anything else stops the studio."""
+    value = env(name, default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a number (such as {default})."
+        ) from None
 
 
 def envsecret(name: str, default: str = "") -> str:
@@ -36,43 +72,16 @@ def envsecret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def private_dir(path: Path) -> None:
-    """Make `path` (and its parents) and keep it to this user (mode 700): it holds the
-    database with password hashes and sessions, the secret key and the media."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o700)
-    except OSError:  # not ours to change (a mounted volume): leave it as it is
-        pass
-
-
-def local_secret_key(data_dir: Path) -> str:
-    """A random key made on first start and kept in the data directory (mode 600).
-
-    Without SECRET_KEY set, sessions and signed input links must still not be signed
-    with a key anyone can read in this file.
-    """
-    path = data_dir / "secret_key"
-    try:
-        private_dir(data_dir)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
-    except FileExistsError:
-        pass  # made on an earlier start, or by the process starting beside this one
-    except OSError:  # a read-only data directory: sessions end with the process
-        return secrets.token_urlsafe(50)
-    for _ in range(50):  # the other process may still be writing it
-        key = path.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.02)
-    raise RuntimeError(f"{path} is empty: delete it, or set SECRET_KEY")
-
-
 DEBUG = envbool("DEBUG", "False")
+# Importing these settings writes nothing: the data directory, the key file and the
+# upload folder named here are made when the app starts (studio.local_files).
 DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", BASE_DIR / "var"))
-SECRET_KEY = envsecret("SECRET_KEY") or local_secret_key(DATA_DIR)
+SECRET_KEY = envsecret("SECRET_KEY")
+# Without SECRET_KEY, a random key kept in DATA_DIR: read here when it exists, made on
+# the first start otherwise (the same file for every process of the studio).
+STUDIO_LOCAL_SECRET_KEY = not SECRET_KEY
+if STUDIO_LOCAL_SECRET_KEY:
+    SECRET_KEY = stored_secret_key(DATA_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -132,7 +141,6 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    private_dir(DATA_DIR)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -209,8 +217,6 @@ STORAGES = {
 # Static files are few and small: whitenoise serves them straight from static/ when
 # collectstatic has not run (make run, tests), and from STATIC_ROOT when it has (Dockerfile).
 WHITENOISE_USE_FINDERS = True
-if not os.environ.get("DATABASE_URL"):
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     # S3-compatible media (django-storages reads AWS_* and AWS_S3_ENDPOINT_URL itself).
     STORAGES["default"] = {
@@ -228,11 +234,9 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STUDIO_REQUEST_MAX_BYTES = 2 * 50_000_000 + DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024
+# (made when the app starts; where it cannot be, a read-only data directory, uploads go
+# to the system's temporary directory instead).
 FILE_UPLOAD_TEMP_DIR = os.environ.get("STUDIO_UPLOAD_TEMP_DIR", str(DATA_DIR / "uploads-tmp"))
-try:
-    Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
-except OSError:  # a read-only data directory: the system's temporary directory instead
-    FILE_UPLOAD_TEMP_DIR = None
 # At most this many pictures decoded at once in one process (each within a few tens of
 # MB, see studio.images); more wait their turn.
 STUDIO_IMAGE_DECODES = envint("STUDIO_IMAGE_DECODES", "2")
@@ -255,7 +259,7 @@ Q_CLUSTER = {
     # The ORM broker takes up to this many jobs in one query (the queue in front of the
     # workers holds workers² anyway); Redis takes one at a time whatever this says.
     "bulk": 4,
-    "guard_cycle": float(os.environ.get("Q_GUARD_CYCLE", "0.5")),
+    "guard_cycle": envfloat("Q_GUARD_CYCLE", "0.5"),
     "label": "Tasks",
     # Keep no results of jobs that succeeded: nothing reads them (each job's outcome is
     # in its generation and its events), and keeping the last N means the single result
@@ -292,7 +296,7 @@ else:
     VIDU_BASE_URL = os.environ.get("VIDU_BASE_URL", "").strip().rstrip("/") or (
         f"http://127.0.0.1:{VIDU_SIM_PORT}"
     )
-VIDU_TIMEOUT = float(os.environ.get("VIDU_TIMEOUT", "30"))
+VIDU_TIMEOUT = envfloat("VIDU_TIMEOUT", "30")
 # Callbacks: how far the Date header may be from now, in seconds.
 VIDU_CALLBACK_MAX_SKEW = envint("VIDU_CALLBACK_MAX_SKEW", "300")
 
@@ -300,15 +304,15 @@ VIDU_CALLBACK_MAX_SKEW = envint("VIDU_CALLBACK_MAX_SKEW", "300")
 STUDIO_PUBLIC_URL = os.environ.get("STUDIO_PUBLIC_URL", "").rstrip("/")
 # Tasks at the provider are asked about this often at first (seconds), less often as
 # they age; one follower call covers many tasks where the provider allows it.
-STUDIO_POLL_SECONDS = float(os.environ.get("STUDIO_POLL_SECONDS", "2"))
+STUDIO_POLL_SECONDS = envfloat("STUDIO_POLL_SECONDS", "2")
 # At most this many calls a second from one follower to one provider connection.
-STUDIO_PROVIDER_CALLS_PER_SECOND = float(os.environ.get("STUDIO_PROVIDER_CALLS_PER_SECOND", "10"))
+STUDIO_PROVIDER_CALLS_PER_SECOND = envfloat("STUDIO_PROVIDER_CALLS_PER_SECOND", "10")
 # A claim older than this (the worker died mid-submit) is recovered by the reconciler.
 STUDIO_CLAIM_TIMEOUT = envint("STUDIO_CLAIM_TIMEOUT", "120")
 # A copy of a finished video that failed is tried again after this long (for 24 hours).
 STUDIO_RESULT_RETRY_SECONDS = envint("STUDIO_RESULT_RETRY_SECONDS", "300")
 # First retry waits up to this many seconds, doubling each time (with full jitter).
-STUDIO_BACKOFF_BASE = float(os.environ.get("STUDIO_BACKOFF_BASE", "1.0"))
+STUDIO_BACKOFF_BASE = envfloat("STUDIO_BACKOFF_BASE", "1.0")
 
 # HTTPS. STUDIO_HTTPS: plain HTTP is redirected to HTTPS, browsers are told to use only
 # HTTPS (HSTS, a year unless STUDIO_HSTS_SECONDS says otherwise) and cookies are sent
