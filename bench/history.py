@@ -128,9 +128,9 @@ def seed(team, authors: list, count: int, rng: random.Random, now: datetime) -> 
     for start in range(0, count, 5_000):
         generations, creations = [], []
         for at in times[start : start + 5_000]:
-            kind = "start-end2video" if rng.random() < 0.15 else "img2video"
+            endpoint = "start-end2video" if rng.random() < 0.15 else "img2video"
             model = pick(rng, MODELS)
-            if kind == "start-end2video" and model == "viduq2":
+            if endpoint == "start-end2video" and model == "viduq2":
                 model = "viduq2-turbo"
             provider = pick(rng, PROVIDERS)
             duration = rng.choice([4, 5, 8])
@@ -146,7 +146,7 @@ def seed(team, authors: list, count: int, rng: random.Random, now: datetime) -> 
                 id=uuid.UUID(int=rng.getrandbits(128), version=4),
                 team=team,
                 author=pick(rng, people),
-                kind=kind,
+                endpoint=endpoint,
                 model=model,
                 prompt=prompt(rng),
                 params={

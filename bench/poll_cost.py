@@ -84,7 +84,7 @@ def seed() -> tuple:
             id=uuid.UUID(int=rng.getrandbits(128), version=4),
             team=team,
             author=author,
-            kind="img2video",
+            endpoint="img2video",
             model=rng.choice(["viduq2-turbo", "viduq3-turbo", "viduq1"]),
             prompt="a slow pan over the bay",
             params={"duration": rng.choice([4, 5, 8]), "resolution": "720p"},

@@ -92,7 +92,7 @@ def in_flight(team, user, sim, provider: str, count: int, age: timedelta) -> Non
             Generation(
                 team=team,
                 author=user,
-                kind="img2video",
+                endpoint="img2video",
                 model=model,
                 params=params,
                 state="processing",

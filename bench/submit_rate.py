@@ -85,7 +85,7 @@ def store_generations(count: int) -> list:
         generation = Generation.objects.create(
             team=team,
             author=author,
-            kind="img2video",
+            endpoint="img2video",
             model="viduq2-turbo",
             prompt="a slow pan over the bay",
             params={"duration": 2, "resolution": "540p"},

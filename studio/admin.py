@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from studio import teams as rules
+from studio import teams
 from studio.models import (
     Creation,
     Generation,
@@ -93,8 +93,8 @@ class MembershipForm(forms.ModelForm):
             moved = cleaned.get("team") and cleaned["team"].pk != old.team_id
             if moved or cleaned.get("role") != Membership.OWNER:
                 try:
-                    rules.check_owner_remains(old, None)
-                except rules.LastOwner as exc:
+                    teams.check_owner_remains(old, None)
+                except teams.LastOwner as exc:
                     raise forms.ValidationError(str(exc)) from None
         return cleaned
 
@@ -113,8 +113,8 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             try:
-                rules.remove(membership)
-            except rules.LastOwner as exc:
+                teams.remove(membership)
+            except teams.LastOwner as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
 
@@ -162,14 +162,14 @@ class GenerationAdmin(admin.ModelAdmin):
         "id",
         "team",
         "author",
-        "kind",
+        "endpoint",
         "model",
         "state",
         "estimated_credits",
         "credits",
         "created_at",
     ]
-    list_filter = ["state", "kind", "model", "team"]
+    list_filter = ["state", "endpoint", "model", "team"]
     search_fields = ["prompt", "provider_task_id"]
     readonly_fields = ["id", "created_at", "updated_at"]
     list_select_related = ["team", "author"]

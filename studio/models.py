@@ -116,14 +116,14 @@ class ResultStatus(models.TextChoices):
 
 
 class Generation(models.Model):
-    KINDS = [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS]
+    ENDPOINTS = [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, models.CASCADE, related_name="generations")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="generations"
     )
-    kind = models.CharField(max_length=20, choices=KINDS)
+    endpoint = models.CharField(max_length=20, choices=ENDPOINTS)
     model = models.CharField(max_length=40)
     prompt = models.TextField(blank=True)
     # The validated parameters as sent to Vidu (duration, resolution, seed, ...),
@@ -179,13 +179,13 @@ class Generation(models.Model):
                 fields=["team", "model", "-created_at", "-id"], name="generation_model_newest"
             ),
             models.Index(
-                fields=["team", "kind", "-created_at", "-id"], name="generation_kind_newest"
+                fields=["team", "endpoint", "-created_at", "-id"], name="generation_endpoint_newest"
             ),
             models.Index(fields=["state"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.model} {self.kind} {self.id}"
+        return f"{self.model} {self.endpoint} {self.id}"
 
     @property
     def provider_rules(self) -> catalog.Provider:

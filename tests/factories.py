@@ -10,7 +10,7 @@ def make_generation(team, author, *, state="queued", task_id="", **fields) -> Ge
     generation = Generation.objects.create(
         team=team,
         author=author,
-        kind=fields.pop("kind", "img2video"),
+        endpoint=fields.pop("endpoint", "img2video"),
         model=fields.pop("model", "viduq2-turbo"),
         prompt=fields.pop("prompt", "a slow pan over the bay"),
         params=fields.pop("params", {"duration": 2, "resolution": "540p"}),

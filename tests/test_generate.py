@@ -135,7 +135,7 @@ def test_it_stores_both_frames(client, alice):
     )
     assert response.status_code == 302
     generation = Generation.objects.get()
-    assert generation.kind == "start-end2video"
+    assert generation.endpoint == "start-end2video"
     assert list(generation.images.values_list("position", "width")) == [(0, 320), (1, 330)]
 
 

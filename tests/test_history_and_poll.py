@@ -135,7 +135,7 @@ def history(client, **query):
 
 def test_history_filters_by_author_state_model_and_kind(client, alice, bob, team):
     mine = make_generation(team, alice, state="success", model="viduq1")
-    bobs = make_generation(team, bob, state="processing", kind="start-end2video")
+    bobs = make_generation(team, bob, state="processing", endpoint="start-end2video")
     failed = make_generation(team, bob, state="failed")
     client.force_login(alice)
     assert ids_in(history(client, mine="on")) == [str(mine.pk)]

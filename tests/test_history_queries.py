@@ -41,7 +41,7 @@ def history_of(team, authors, count: int) -> list[Generation]:
         g = Generation(
             team=team,
             author=authors[i % len(authors)],
-            kind="start-end2video" if i % 4 == 3 else "img2video",
+            endpoint="start-end2video" if i % 4 == 3 else "img2video",
             model=MODELS[i % len(MODELS)],
             prompt=f"a red fox in the {WORDS[i % len(WORDS)]}, shot {i}" if i % 9 else "",
             params={"duration": 4, "resolution": "720p"},
@@ -97,7 +97,7 @@ FILTERS = {
     "failed": ({"state": "failed"}, lambda g, user: g.state == State.FAILED),
     "cancelled": ({"state": "cancelled"}, lambda g, user: g.state == State.CANCELLED),
     "a model": ({"model": "viduq1"}, lambda g, user: g.model == "viduq1"),
-    "a kind": ({"kind": "start-end2video"}, lambda g, user: g.kind == "start-end2video"),
+    "a kind": ({"kind": "start-end2video"}, lambda g, user: g.endpoint == "start-end2video"),
     "several at once": (
         {"mine": "1", "model": "viduq3-turbo", "q": "fox"},
         lambda g, user: g.author_id == user.pk and g.model == "viduq3-turbo" and "fox" in g.prompt,

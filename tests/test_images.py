@@ -205,11 +205,11 @@ def test_the_body_size_counts_escaped_text_at_its_worst():
 
 
 def stored_generation(team, author, images: list[bytes], **fields) -> Generation:
-    kind = "img2video" if len(images) == 1 else "start-end2video"
+    endpoint = "img2video" if len(images) == 1 else "start-end2video"
     generation = Generation.objects.create(
         team=team,
         author=author,
-        kind=kind,
+        endpoint=endpoint,
         model="viduq2-turbo",
         prompt=fields.pop("prompt", "waves"),
         params={"duration": 1, "resolution": "540p", **fields},

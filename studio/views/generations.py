@@ -98,8 +98,8 @@ class HistoryFilters(forms.Form):
             generations = generations.filter(STATE_FILTERS[data["state"]][1])
         if data.get("model"):
             generations = generations.filter(model=data["model"])
-        if data.get("kind"):
-            generations = generations.filter(kind=data["kind"])
+        if data.get("kind"):  # the query keeps its name, so saved links still work
+            generations = generations.filter(endpoint=data["kind"])
         if data.get("before"):
             at, gid = data["before"]
             # (created_at, id) < (at, gid); the first term alone bounds the index scan,
@@ -115,7 +115,7 @@ class HistoryFilters(forms.Form):
 
 
 def card_creations() -> Prefetch:
-    """What a card shows of its video, as a list (`g.card_creations`): for a prefetched
+    """What a card shows of its video, as a list (`generation.card_creations`): for a prefetched
     manager, Django builds a queryset per card to hold its rows, milliseconds a page.
     A new one each request, as prefetching writes hints on its queryset."""
     return Prefetch(
@@ -177,7 +177,7 @@ def history(request: HttpRequest) -> HttpResponse:
 def parameters(generation: Generation) -> list[tuple[str, str]]:
     """Every parameter the generation was made with, in the user's words."""
     rows = [
-        ("Kind", generation.get_kind_display()),
+        ("Kind", generation.get_endpoint_display()),
         ("Model", generation.model),
     ]
     for key, value in generation.params.items():
@@ -195,7 +195,7 @@ def status_context(generation: Generation, membership: Membership) -> dict:
     """What generations/status.html needs, on the page and in the poll alike."""
     can_generate = membership.can_generate
     return {
-        "g": generation,
+        "generation": generation,
         "creation": next(iter(generation.creations.all()), None),
         "membership": membership,
         "can_generate": can_generate,
@@ -240,4 +240,6 @@ def player(request: HttpRequest, generation_id) -> HttpResponse:
     creation = generation.creations.first()
     if creation is None or not creation.video:
         raise Http404
-    return render(request, "generations/card.html#player", {"g": generation, "creation": creation})
+    return render(
+        request, "generations/card.html#player", {"generation": generation, "creation": creation}
+    )

@@ -132,7 +132,7 @@ def _full_poll(request: HttpRequest, seen: dict[str, str] | None) -> HttpRespons
                 context = status_context(generation, membership)
             else:
                 context = {
-                    "g": generation,
+                    "generation": generation,
                     "creation": next(iter(generation.creations.all()), None),
                 }
             context["oob"] = True

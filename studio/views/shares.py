@@ -73,7 +73,7 @@ def _share_context(request: HttpRequest, share: ShareLink) -> dict:
     token = share.token
     return {
         "share": share,
-        "g": generation,
+        "generation": generation,
         "creation": creation,
         "page_url": public_url(reverse("share", args=[token]), request),
         "embed_url": public_url(reverse("share_embed", args=[token]), request),

@@ -14,8 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studio import budgets
-from studio import teams as rules
+from studio import budgets, teams
 from studio.access import (
     SESSION_TEAM,
     current_membership,
@@ -47,7 +46,7 @@ class InviteForm(forms.Form):
     days = forms.TypedChoiceField(
         label="Valid for",
         coerce=int,
-        choices=[(d, f"{d} day{'s' if d > 1 else ''}") for d in rules.INVITE_DAYS],
+        choices=[(d, f"{d} day{'s' if d > 1 else ''}") for d in teams.INVITE_DAYS],
         initial=7,
     )
 
@@ -78,7 +77,7 @@ def _team_context(request: HttpRequest, membership: Membership, **extra) -> dict
         "roles": Membership.ROLES,
     }
     if is_owner:
-        context["invites"] = list(rules.pending_invites(team))
+        context["invites"] = list(teams.pending_invites(team))
         context["invite_form"] = InviteForm()
         context["budget_form"] = BudgetForm(initial={"monthly_budget": team.monthly_budget})
     context.update(extra)
@@ -128,7 +127,7 @@ def create_invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _answer(request, membership, "invites", 422, invite_form=form)
-    invite = rules.create_invite(
+    invite = teams.create_invite(
         membership.team, form.cleaned_data["role"], form.cleaned_data["days"], request.user
     )
     messages.success(request, f"Invite link made for {_a(invite.role)}: send it below.")
@@ -157,8 +156,8 @@ def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
         errors = {target.pk: "Choose owner, member or viewer."}
         return _answer(request, owner, "members", 422, member_errors=errors)
     try:
-        rules.change_role(target, form.cleaned_data["role"])
-    except rules.LastOwner as exc:
+        teams.change_role(target, form.cleaned_data["role"])
+    except teams.LastOwner as exc:
         return _answer(request, owner, "members", 422, member_errors={target.pk: str(exc)})
     if target.user_id == request.user.id and target.role != Membership.OWNER:
         # Demoted themselves: the team page no longer has their owner's tools.
@@ -174,8 +173,8 @@ def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
     target = _get_membership_for_owner(request, membership_id)
     owner = current_membership(request)
     try:
-        rules.remove(target)
-    except rules.LastOwner as exc:
+        teams.remove(target)
+    except teams.LastOwner as exc:
         return _answer(request, owner, "members", 422, member_errors={target.pk: str(exc)})
     if target.user_id == request.user.id:
         request.session.pop(SESSION_TEAM, None)
@@ -212,7 +211,7 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
     invite = get_object_or_404(Invite.objects.select_related("team", "created_by"), token=token)
     user = request.user
     already = user.is_authenticated and user.memberships.filter(team_id=invite.team_id).exists()
-    problem = None if already else rules.invite_problem(invite)
+    problem = None if already else teams.invite_problem(invite)
     if problem:
         context = {"invite": invite, "problem": problem}
         return render(request, "teams/invite.html", context, status=410)
@@ -226,8 +225,8 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
                 with transaction.atomic():
                     if form is not None:
                         user = form.save()
-                    membership = rules.accept(invite, user)
-            except rules.InviteGone as exc:
+                    membership = teams.accept(invite, user)
+            except teams.InviteGone as exc:
                 context = {"invite": invite, "problem": str(exc)}
                 return render(request, "teams/invite.html", context, status=410)
             if form is not None:
