@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from django import forms
@@ -21,6 +21,7 @@ from studio.models import StagedImage
 MODEL_OPTIONS = catalog.MODEL_RULE_NAMES + ("is_rec",)
 # The other Vidu parameters the form takes.
 OTHER_PARAMETERS = ("prompt", "seed", "watermark", "wm_position", "wm_url", "payload", "meta_data")
+WATERMARK_FIELDS = ("watermark", "wm_position", "wm_url")
 IMAGE_LABELS = {"images": "First frame", "start_image": "Start frame", "end_image": "End frame"}
 ACCEPT = "image/png,image/jpeg,image/webp"
 KEPT_GONE = "The image kept from before is no longer available; upload it again."
@@ -63,7 +64,30 @@ def raw_options(endpoint: str, values: Mapping) -> dict:
     return raw
 
 
+class DescribedField(forms.BoundField):
+    """A generation form field with what the catalog says of it, for the page.
+
+    `help_text` is the hint, `source` where the rule comes from, and `unavailable` the
+    option (with its `note` and `source`) when the chosen model or provider does not
+    take the field: the page then shows that note instead of the input.
+    """
+
+    def __init__(self, form, field, name):
+        super().__init__(form, field, name)
+        about = getattr(form, "descriptions", {}).get(name, {})
+        self.help_text = about.get("help_text", self.help_text)
+        self.source = about.get("source")
+        self.unavailable: catalog.Option | None = about.get("unavailable")
+
+    @property
+    def note(self) -> str:
+        """Why the field does not apply, or nothing when it does."""
+        return self.unavailable.note if self.unavailable else ""
+
+
 class GenerationForm(forms.Form):
+    bound_field_class = DescribedField
+
     model = forms.CharField(
         widget=forms.Select, error_messages={"required": "Choose a model."}, label="Model"
     )
@@ -150,7 +174,7 @@ class GenerationForm(forms.Form):
         )
         if not self.is_bound:
             self.initial = {**(initial or {}), **self.settled}
-        self._describe_fields()
+        self._configure_fields()
 
         for name in self.rules.image_fields:
             self.fields[name] = forms.FileField(
@@ -158,95 +182,150 @@ class GenerationForm(forms.Form):
                 label=IMAGE_LABELS[name],
                 widget=forms.FileInput(attrs={"accept": ACCEPT}),
             )
-            limits = catalog.LIMITS
-            self.fields[name].help_text = (
-                f"{limits['image_formats'].text}, {limits['image_max_bytes'].text}, "
-                f"{limits['image_ratio'].text}."
-            )
-            self.fields[name].source = limits["image_ratio"].source
+        # Read by each bound field (DescribedField) for the page.
+        self.descriptions = self._describe()
 
-    def _describe_fields(self) -> None:
-        """Choices, hints, sources and the notes of options that do not apply."""
-        model, settled, f = self.model_rules, self.settled, self.fields
-        chosen = self.provider
-        models = catalog.models_offered(self.endpoint, chosen.name)
+    def _configure_fields(self) -> None:
+        """The choices and limits of the chosen model and provider; the fields the
+        endpoint has not are removed."""
+        model, duration = self.model_rules, self.settled["duration"]
+        f, rules = self.fields, self.rules
+        models = catalog.models_offered(self.endpoint, self.provider.name)
         f["model"].widget.choices = [(m.name, f"{m.name}: {m.label}") for m in models]
-        f["model"].source = chosen.source("offers")
-        f["model"].help_text = f"The models {chosen.label} offers for {self.rules.label.lower()}."
-
-        duration = settled["duration"]
         f["duration"].widget.choices = [(d, f"{d} s") for d in model.durations]
-        f[
-            "duration"
-        ].help_text = (
-            f"{model.name} makes {model.duration_text()}; default {model.default_duration} s."
-        )
-        f["duration"].source = model.source("duration")
-        rule = model.resolution_rule(duration)
-        f["resolution"].widget.choices = [(r, r) for r in rule.choices]
-        f["resolution"].help_text = f"{model.resolution_text(duration)}; default {rule.default}."
-        f["resolution"].source = model.source("resolution")
-
-        for name, option in self.options.items():
-            f[name].source = option.source
-            if option.applies:
-                f[name].help_text = option.note
-            else:
-                f[name].unavailable = option
-        f["is_rec"].help_text = "Vidu writes a prompt and ignores yours."
-        f["is_rec"].source = catalog.LIMITS["is_rec_credits"].source
-        for name in ("is_rec", "seed", "payload"):
-            if not chosen.takes_parameter(self.endpoint, name):
-                f[name].unavailable = catalog.Option(
-                    name, False, catalog.not_taken(chosen, name), chosen.source("takes")
-                )
-
-        rules = self.rules
-        required = rules.prompt_required or chosen.prompt_required
+        f["resolution"].widget.choices = [(r, r) for r in model.resolution_rule(duration).choices]
         f["prompt"].max_length = rules.prompt_max
-        f["prompt"].required = required
+        f["prompt"].required = rules.prompt_required or self.provider.prompt_required
         f["prompt"].widget.attrs["maxlength"] = rules.prompt_max
-        f["prompt"].help_text = (
-            f"{'Required' if required else 'Optional'}"
-            f"{f' at {chosen.label}' if chosen.prompt_required else ''}; "
-            f"up to {rules.prompt_max:,} characters."
-        )
-        f["prompt"].source = (
-            chosen.source("prompt") if chosen.prompt_required else (rules.source("prompt"))
-        )
-        f["seed"].help_text = catalog.LIMITS["seed"].text[0].upper() + (
-            catalog.LIMITS["seed"].text[1:] + "."
-        )
-        f["seed"].source = catalog.LIMITS["seed"].source
-        f["payload"].help_text = (
-            f"Passed through to Vidu untouched; up to "
-            f"{catalog.PAYLOAD_MAX_CHARS - catalog.PAYLOAD_RESERVE:,} characters."
-        )
-        f["payload"].source = catalog.LIMITS["payload_max_chars"].source
-        if rules.watermark and not chosen.takes_parameter(self.endpoint, "watermark"):
-            for name in ("watermark", "wm_position", "wm_url"):
-                f[name].unavailable = catalog.Option(
-                    name, False, catalog.not_taken(chosen, name), chosen.source("takes")
-                )
-        elif rules.watermark:
-            f["watermark"].source = rules.source("watermark")
-            f["watermark"].help_text = "Vidu's fixed “AI generated” mark, or your image below."
-            f["wm_position"].source = catalog.LIMITS["wm_positions"].source
-            f["wm_position"].help_text = "Used when the watermark is on."
-            f["wm_url"].source = catalog.LIMITS["wm_url"].source
-            f["wm_url"].help_text = "Used when the watermark is on; empty for Vidu's own."
-        else:
-            for name in ("watermark", "wm_position", "wm_url"):
+        if not rules.watermark:
+            for name in WATERMARK_FIELDS:
                 del f[name]
-        if rules.meta_data and not chosen.takes_parameter(self.endpoint, "meta_data"):
-            f["meta_data"].unavailable = catalog.Option(
-                "meta_data", False, catalog.not_taken(chosen, "meta_data"), chosen.source("takes")
-            )
-        elif rules.meta_data:
-            f["meta_data"].source = catalog.LIMITS["meta_data_max_chars"].source
-            f["meta_data"].help_text = 'A JSON string, passed through; e.g. {"Label": "x"}.'
-        else:
+        if not rules.meta_data:
             del f["meta_data"]
+
+    def _describe(self) -> dict[str, dict]:
+        """What the page says of each field: its hint, its source, or the option it is
+        when the chosen model or provider does not take it. Later parts win."""
+        about: dict[str, dict] = {name: {} for name in self.fields}
+
+        def describe(name: str, **values) -> None:
+            about.setdefault(name, {}).update(values)
+
+        self._describe_model(describe)
+        self._describe_options(describe)
+        self._describe_text(describe)
+        self._describe_extras(describe)
+        self._describe_images(describe)
+        return about
+
+    def _not_taken(self, name: str) -> catalog.Option:
+        chosen = self.provider
+        return catalog.Option(name, False, catalog.not_taken(chosen, name), chosen.source("takes"))
+
+    def _describe_model(self, describe: Callable[..., None]) -> None:
+        chosen, model, duration = self.provider, self.model_rules, self.settled["duration"]
+        describe(
+            "model",
+            source=chosen.source("offers"),
+            help_text=f"The models {chosen.label} offers for {self.rules.label.lower()}.",
+        )
+        describe(
+            "duration",
+            help_text=(
+                f"{model.name} makes {model.duration_text()}; default {model.default_duration} s."
+            ),
+            source=model.source("duration"),
+        )
+        default = model.resolution_rule(duration).default
+        describe(
+            "resolution",
+            help_text=f"{model.resolution_text(duration)}; default {default}.",
+            source=model.source("resolution"),
+        )
+
+    def _describe_options(self, describe: Callable[..., None]) -> None:
+        for name, option in self.options.items():
+            if option.applies:
+                describe(name, source=option.source, help_text=option.note)
+            else:
+                describe(name, source=option.source, unavailable=option)
+        describe(
+            "is_rec",
+            help_text="Vidu writes a prompt and ignores yours.",
+            source=catalog.LIMITS["is_rec_credits"].source,
+        )
+        for name in ("is_rec", "seed", "payload"):
+            if not self.provider_takes(name):
+                describe(name, unavailable=self._not_taken(name))
+
+    def _describe_text(self, describe: Callable[..., None]) -> None:
+        chosen, rules, limits = self.provider, self.rules, catalog.LIMITS
+        required = rules.prompt_required or chosen.prompt_required
+        describe(
+            "prompt",
+            help_text=(
+                f"{'Required' if required else 'Optional'}"
+                f"{f' at {chosen.label}' if chosen.prompt_required else ''}; "
+                f"up to {rules.prompt_max:,} characters."
+            ),
+            source=chosen.source("prompt") if chosen.prompt_required else rules.source("prompt"),
+        )
+        describe(
+            "seed",
+            help_text=limits["seed"].text[0].upper() + limits["seed"].text[1:] + ".",
+            source=limits["seed"].source,
+        )
+        describe(
+            "payload",
+            help_text=(
+                f"Passed through to Vidu untouched; up to "
+                f"{catalog.PAYLOAD_MAX_CHARS - catalog.PAYLOAD_RESERVE:,} characters."
+            ),
+            source=limits["payload_max_chars"].source,
+        )
+
+    def _describe_extras(self, describe: Callable[..., None]) -> None:
+        """The watermark and the metadata, where the endpoint has them."""
+        rules, limits = self.rules, catalog.LIMITS
+        if rules.watermark and not self.provider_takes("watermark"):
+            for name in WATERMARK_FIELDS:
+                describe(name, unavailable=self._not_taken(name))
+        elif rules.watermark:
+            describe(
+                "watermark",
+                source=rules.source("watermark"),
+                help_text="Vidu's fixed “AI generated” mark, or your image below.",
+            )
+            describe(
+                "wm_position",
+                source=limits["wm_positions"].source,
+                help_text="Used when the watermark is on.",
+            )
+            describe(
+                "wm_url",
+                source=limits["wm_url"].source,
+                help_text="Used when the watermark is on; empty for Vidu's own.",
+            )
+        if rules.meta_data and not self.provider_takes("meta_data"):
+            describe("meta_data", unavailable=self._not_taken("meta_data"))
+        elif rules.meta_data:
+            describe(
+                "meta_data",
+                source=limits["meta_data_max_chars"].source,
+                help_text='A JSON string, passed through; e.g. {"Label": "x"}.',
+            )
+
+    def _describe_images(self, describe: Callable[..., None]) -> None:
+        limits = catalog.LIMITS
+        for name in self.rules.image_fields:
+            describe(
+                name,
+                help_text=(
+                    f"{limits['image_formats'].text}, {limits['image_max_bytes'].text}, "
+                    f"{limits['image_ratio'].text}."
+                ),
+                source=limits["image_ratio"].source,
+            )
 
     # images
 

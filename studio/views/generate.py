@@ -56,74 +56,109 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     membership = current_membership(request)
     if not membership.can_generate:
         raise PermissionDenied("Viewers can see the history but not make videos.")
-    whose = {"team": membership.team, "owner": request.user}
-    status, notice = 200, ""
     if request.method == "POST":
-        form = GenerationForm(endpoint, request.POST, request.FILES, **whose)
-        earlier = _made_by(form.token, membership.team)
-        if earlier is not None:
-            # This render of the form was sent already (a double click, a resent POST):
-            # the answer is the generation it made, and nothing is paid twice.
-            return _to_generation(request, earlier, again=True)
-        # Without htmx a changed model arrives with the old model's options: show the
-        # new model's before anything is spent.
-        refresh = "refresh" in request.POST or form.model_changed
-        if not refresh and form.is_valid() and form.token is None:
-            form.add_error(None, NO_TOKEN)  # answered with 422, a fresh token, inputs kept
-        elif not refresh and form.is_valid():
-            try:
-                generation = _create(form, membership, request.user)
-            except budgets.OverBudget as exc:
-                form.add_error(None, str(exc))  # shown above the form, answered with 422
-            except KeptImageGone as exc:
-                form.add_error(exc.field, str(exc))
-            except IntegrityError:
-                # The same render sent twice at once: the other request made it.
-                earlier = _made_by(form.token, membership.team)
-                if earlier is not None:
-                    return _to_generation(request, earlier, again=True)
-                if not Generation.objects.filter(form_token=form.token).exists():
-                    raise
-                form.add_error(None, NO_TOKEN)  # a token not of this team's making
-            else:
-                staging.discard(form.kept.values())
-                return _to_generation(request, generation)
-        if refresh:
-            form.is_valid()  # reads and checks the uploads, so good ones can be kept
-            unread = [
-                f"{form[name].label}: {' '.join(form.errors[name])}"
-                for name in form.image_field_names()
-                if name in form.errors and name not in form.kept and form.files.get(name)
-            ]
-            form.keep_uploads()
-            form = GenerationForm(
-                endpoint, initial=form.carried_over(), kept=form.kept, token=form.token, **whose
-            )
-            notice = (
-                f"These are the options for {form.settled['model']}: check them, then press "
-                "Generate video. " + " ".join(unread)
-            ).strip()
-        else:
-            form.keep_uploads()
-            status = 422
+        answer = _post(request, endpoint, membership)
     else:
-        if request.GET.get("from"):
-            prefill = _from_generation(request, endpoint)
-            if isinstance(prefill, HttpResponse):
-                return prefill
-            initial, kept, notice = prefill
-        else:
-            initial = {**raw_options(endpoint, request.GET)}
-            initial.update({k: request.GET[k] for k in PREFILLED if k in request.GET})
-            kept = {}
-        form = GenerationForm(endpoint, initial=initial, kept=kept, **whose)
-        if request.htmx and request.htmx.target == "options":
-            return _options(request, form, endpoint)
+        answer = _get(request, endpoint, membership)
+    if isinstance(answer, HttpResponse):
+        return answer
+    form, notice, status = answer
     context = _context(form, endpoint)
     context.update(team=membership.team, membership=membership, notice=notice)
     response = render(request, "generations/new.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# What a GET or a POST answers: a response, or the form to show with a notice and a status.
+Shown = HttpResponse | tuple[GenerationForm, str, int]
+
+
+def _get(request: HttpRequest, endpoint: str, membership) -> Shown:
+    """The form, empty, prefilled from the query or from an earlier generation; only its
+    options region when htmx asks for it."""
+    notice = ""
+    if request.GET.get("from"):
+        prefill = _from_generation(request, endpoint)
+        if isinstance(prefill, HttpResponse):
+            return prefill
+        initial, kept, notice = prefill
+    else:
+        initial = {**raw_options(endpoint, request.GET)}
+        initial.update({k: request.GET[k] for k in PREFILLED if k in request.GET})
+        kept = {}
+    form = GenerationForm(
+        endpoint, initial=initial, kept=kept, team=membership.team, owner=request.user
+    )
+    if request.htmx and request.htmx.target == "options":
+        return _options(request, form, endpoint)
+    return form, notice, 200
+
+
+def _post(request: HttpRequest, endpoint: str, membership) -> Shown:
+    """The generation made (or made already by this render of the form), the form again
+    for the new model's options, or the form with what is wrong (422)."""
+    whose = {"team": membership.team, "owner": request.user}
+    form = GenerationForm(endpoint, request.POST, request.FILES, **whose)
+    earlier = _made_by(form.token, membership.team)
+    if earlier is not None:
+        # This render of the form was sent already (a double click, a resent POST):
+        # the answer is the generation it made, and nothing is paid twice.
+        return _to_generation(request, earlier, again=True)
+    # Without htmx a changed model arrives with the old model's options: show the
+    # new model's before anything is spent.
+    if "refresh" in request.POST or form.model_changed:
+        return _refreshed(form, endpoint, whose)
+    if form.is_valid() and form.token is None:
+        form.add_error(None, NO_TOKEN)  # answered with 422, a fresh token, inputs kept
+    elif form.is_valid():
+        made = _submit(request, form, membership)
+        if made is not None:
+            return made
+    form.keep_uploads()
+    return form, "", 422
+
+
+def _submit(request: HttpRequest, form: GenerationForm, membership) -> HttpResponse | None:
+    """Store and queue the generation of a valid form; None with the form's errors added
+    when it cannot be made."""
+    try:
+        generation = _create(form, membership, request.user)
+    except budgets.OverBudget as exc:
+        form.add_error(None, str(exc))  # shown above the form, answered with 422
+    except KeptImageGone as exc:
+        form.add_error(exc.field, str(exc))
+    except IntegrityError:
+        # The same render sent twice at once: the other request made it.
+        earlier = _made_by(form.token, membership.team)
+        if earlier is not None:
+            return _to_generation(request, earlier, again=True)
+        if not Generation.objects.filter(form_token=form.token).exists():
+            raise
+        form.add_error(None, NO_TOKEN)  # a token not of this team's making
+    else:
+        staging.discard(form.kept.values())
+        return _to_generation(request, generation)
+    return None
+
+
+def _refreshed(form: GenerationForm, endpoint: str, whose: dict) -> Shown:
+    """A fresh form for the model now chosen, with the inputs and good uploads kept."""
+    form.is_valid()  # reads and checks the uploads, so good ones can be kept
+    unread = [
+        f"{form[name].label}: {' '.join(form.errors[name])}"
+        for name in form.image_field_names()
+        if name in form.errors and name not in form.kept and form.files.get(name)
+    ]
+    form.keep_uploads()
+    form = GenerationForm(
+        endpoint, initial=form.carried_over(), kept=form.kept, token=form.token, **whose
+    )
+    notice = (
+        f"These are the options for {form.settled['model']}: check them, then press "
+        "Generate video. " + " ".join(unread)
+    ).strip()
+    return form, notice, 200
 
 
 def _context(form: GenerationForm, endpoint: str) -> dict:
@@ -159,8 +194,10 @@ def _from_generation(request: HttpRequest, endpoint: str):
     except ValueError:
         raise Http404 from None
     generation, membership = generation_for(request, generation_id)
-    if generation.kind != endpoint:
-        return redirect(reverse("generate", args=[generation.kind]) + "?" + request.GET.urlencode())
+    if generation.endpoint != endpoint:
+        return redirect(
+            reverse("generate", args=[generation.endpoint]) + "?" + request.GET.urlencode()
+        )
     params = generation.params
     initial = {name: params.get(name) for name in REUSED if name in params}
     initial.update(model=generation.model, prompt=generation.prompt)
@@ -221,7 +258,7 @@ def _create(form: GenerationForm, membership, user) -> Generation:
             form_token=form.token,
             team=membership.team,
             author=user,
-            kind=form.endpoint,
+            endpoint=form.endpoint,
             model=form.params["model"],
             prompt=form.params.get("prompt", ""),
             params=params,
