@@ -681,12 +681,8 @@ def _png_reduced(fh: IO[bytes], image: Image.Image, max_pixels: int) -> tuple[Im
     pass, an eighth of the picture each way, which comes first in the data.
     """
     fh.seek(8)
-    ihdr = palette = None
     info = dict(image.info)
-    inflater = zlib.decompressobj()
-    pending = bytearray()
-    out = previous = None
-    row_bytes = rows_left = width = height = factor = band_rows = done = 0
+    png = _PngBands(image)
     reading = "before"
     while True:
         head = fh.read(8)
@@ -694,45 +690,14 @@ def _png_reduced(fh: IO[bytes], image: Image.Image, max_pixels: int) -> tuple[Im
             break
         length, name = struct.unpack(">I4s", head)
         start = fh.tell()
-        if name == b"IHDR" and ihdr is None:
-            ihdr = _read_exact(fh, 13)
-            row_bytes, rows_left = _png_rows(ihdr)[0]
-            width, height = _png_first_pass(image.size, interlaced=bool(ihdr[12]))
-            factor = math.ceil(math.sqrt(width * height / max_pixels))
-            while math.ceil(width / factor) * math.ceil(height / factor) > max_pixels:
-                factor += 1
-            band_rows = max(factor, PNG_BAND_BYTES // row_bytes // factor * factor)
-            out = Image.new("RGB", (math.ceil(width / factor), math.ceil(height / factor)))
-        elif name == b"PLTE" and palette is None:
-            palette = _read_exact(fh, length)
-        elif name == b"IDAT" and reading != "after" and ihdr is not None:
+        if name == b"IHDR" and png.ihdr is None:
+            png.begin(_read_exact(fh, 13), max_pixels)
+        elif name == b"PLTE" and png.palette is None:
+            png.palette = _read_exact(fh, length)
+        elif name == b"IDAT" and reading != "after" and png.ihdr is not None:
             reading = "pixels"
-            left = length
-            while left and rows_left:
-                data = fh.read(min(PIECE, left))
-                if not data:
-                    break
-                left -= len(data)
-                while rows_left:
-                    try:
-                        piece = inflater.decompress(data, PIECE)
-                    except zlib.error as exc:
-                        raise OSError(f"broken data stream: {exc}") from None
-                    pending += piece
-                    data = inflater.unconsumed_tail
-                    while rows_left and len(pending) >= min(band_rows, rows_left) * row_bytes:
-                        count = min(band_rows, rows_left)
-                        band = bytes(pending[: count * row_bytes])
-                        del pending[: count * row_bytes]
-                        raw = _unfilter(band, row_bytes, ihdr, previous)
-                        previous = raw[-(row_bytes - 1) :]
-                        rows = _png_band(image, raw, width, count, palette)
-                        out.paste(_flatten(rows).reduce(factor), (0, done // factor))
-                        done += count
-                        rows_left -= count
-                    if not data and len(piece) < PIECE:
-                        break  # all this piece's data inflated: on to the next
-            if not rows_left:
+            png.read_pixels(fh, length)
+            if not png.rows_left:
                 reading = "after"
         elif reading == "pixels":
             break  # the pixel data ends with the first chunk of another kind
@@ -741,9 +706,71 @@ def _png_reduced(fh: IO[bytes], image: Image.Image, max_pixels: int) -> tuple[Im
         elif name == b"eXIf" and "exif" not in info and length <= METADATA_MAX_BYTES:
             info["exif"] = b"Exif\x00\x00" + _read_exact(fh, length)
         fh.seek(start + length + 4)
-    if out is None or rows_left:
+    if png.out is None or png.rows_left:
         raise OSError("image file is truncated")
-    return out, info
+    return png.out, info
+
+
+class _PngBands:
+    """A PNG's pixel data inflated and averaged down a band of rows at a time, into
+    `out`: what `_png_reduced` keeps from one IDAT chunk to the next."""
+
+    def __init__(self, image: Image.Image):
+        self.image = image
+        self.ihdr: bytes | None = None
+        self.palette: bytes | None = None
+        self.inflater = zlib.decompressobj()
+        self.pending = bytearray()
+        self.out: Image.Image | None = None
+        self.previous: bytes | None = None
+        self.row_bytes = self.rows_left = self.width = self.height = 0
+        self.factor = self.band_rows = self.done = 0
+
+    def begin(self, ihdr: bytes, max_pixels: int) -> None:
+        """Size the reduced picture from the IHDR chunk's fields."""
+        self.ihdr = ihdr
+        self.row_bytes, self.rows_left = _png_rows(ihdr)[0]
+        width, height = _png_first_pass(self.image.size, interlaced=bool(ihdr[12]))
+        self.width, self.height = width, height
+        factor = math.ceil(math.sqrt(width * height / max_pixels))
+        while math.ceil(width / factor) * math.ceil(height / factor) > max_pixels:
+            factor += 1
+        self.factor = factor
+        self.band_rows = max(factor, PNG_BAND_BYTES // self.row_bytes // factor * factor)
+        self.out = Image.new("RGB", (math.ceil(width / factor), math.ceil(height / factor)))
+
+    def read_pixels(self, fh: IO[bytes], length: int) -> None:
+        """Inflate an IDAT chunk's `length` bytes a piece at a time, reducing whole bands."""
+        left = length
+        while left and self.rows_left:
+            data = fh.read(min(PIECE, left))
+            if not data:
+                break
+            left -= len(data)
+            while self.rows_left:
+                try:
+                    piece = self.inflater.decompress(data, PIECE)
+                except zlib.error as exc:
+                    raise OSError(f"broken data stream: {exc}") from None
+                self.pending += piece
+                data = self.inflater.unconsumed_tail
+                self.reduce_bands()
+                if not data and len(piece) < PIECE:
+                    break  # all this piece's data inflated: on to the next
+
+    def reduce_bands(self) -> None:
+        """Unfilter, unpack and average down each whole band of rows inflated so far."""
+        row_bytes, band_rows = self.row_bytes, self.band_rows
+        while self.rows_left and len(self.pending) >= min(band_rows, self.rows_left) * row_bytes:
+            count = min(band_rows, self.rows_left)
+            band = bytes(self.pending[: count * row_bytes])
+            del self.pending[: count * row_bytes]
+            raw = _unfilter(band, row_bytes, self.ihdr, self.previous)
+            self.previous = raw[-(row_bytes - 1) :]
+            rows = _png_band(self.image, raw, self.width, count, self.palette)
+            self.out.paste(_flatten(rows).reduce(self.factor), (0, self.done // self.factor))
+            self.done += count
+            self.rows_left -= count
 
 
 def _png_first_pass(size: tuple[int, int], interlaced: bool) -> tuple[int, int]:

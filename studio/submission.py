@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -98,7 +99,7 @@ def build(generation: Generation, dialect: Dialect | None = None, links: bool = 
     params = {
         k: v
         for k, v in generation.params.items()
-        if k != "payload" and rules.takes_parameter(generation.kind, k)
+        if k != "payload" and rules.takes_parameter(generation.endpoint, k)
     }
     stored = list(generation.images.all())
     # Each picture as its stored size and format: whether it goes as bytes, as a link or
@@ -113,13 +114,13 @@ def build(generation: Generation, dialect: Dialect | None = None, links: bool = 
         for image in stored
     ]
     submission = Submission(
-        endpoint=generation.kind,
+        endpoint=generation.endpoint,
         model=generation.model,
         images=("",) * len(pictures),
         prompt=generation.prompt,
         params=params,
         payload=provider_payload(generation)
-        if rules.takes_parameter(generation.kind, "payload")
+        if rules.takes_parameter(generation.endpoint, "payload")
         else "",
         callback_url=callback_url() if dialect.takes_callbacks else None,
     )
@@ -185,92 +186,147 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
         submission = build(generation, dialect)
     except (image_tools.ImageProblem, ValidationError, OSError) as exc:
         # Nothing was sent, and sending again would not help.
-        log.exception("cannot build the request for %s", generation.pk)
-        message = (
-            str(exc)
-            if isinstance(exc, image_tools.ImageProblem)
-            else (
-                f"The studio could not build the request for {dialect.label}; nothing was "
-                "sent or charged."
-            )
-        )
-        generation.advance(
-            State.FAILED,
-            "submit",
-            exc.__class__.__name__,
-            error_reason="StudioRequestInvalid",
-            error_message=message,
-            **unsaved,
-        )
+        _cannot_build(generation, dialect, exc, unsaved)
         return "failed"
-    last: ProviderError | None = None
+    sending = _Sending(generation, dialect, submission, maybe_sent, unsaved)
     for attempt in range(1, SEND_ATTEMPTS + 1):
         if attempt > 1:
             time.sleep(backoff(attempt - 1))
-        if not maybe_sent:
-            # Nothing to ask the provider first: the renewal also records that the
-            # create call is about to go (sent_at), before it goes.
-            unsaved["sent_at"] = timezone.now()
-        if not renew_claim(generation, **unsaved):
-            return "claim lost"
-        unsaved = {}
-        if maybe_sent:
-            if not dialect.finds_lost_tasks:
-                unconfirmed(generation, last)
-                return "unconfirmed"
-            try:
-                found = dialect.find_by_payload(
-                    submission.payload, since=generation.created_at - timedelta(minutes=5)
-                )
-            except ProviderError as exc:
-                # Without the list we cannot know whether the provider has the task:
-                # neither send again nor call it failed. Keep the claim for later.
-                last = exc
-                log.info("submit %s: task list unavailable: %s", generation.pk, exc)
-                if not exc.permanent:
-                    continue
-                break
-            if found is not None:
-                recovered(generation, found)
-                return "recovered"
-            Generation.objects.filter(pk=generation.pk, claimed_at=generation.claimed_at).update(
-                sent_at=timezone.now()
-            )
-        try:
-            view = dialect.create(submission)
-        except ProviderError as exc:
-            if exc.permanent and _own_link_unreachable(exc, submission):
-                # The provider could not fetch our link to an image (the web server was
-                # restarting, say): nothing was made or charged. Send the images inside
-                # the request instead, re-encoded to fit.
-                log.info("submit %s: %s; sending the images inline", generation.pk, exc)
-                last = exc
-                try:
-                    submission = build(generation, dialect, links=False)
-                except (image_tools.ImageProblem, OSError):
-                    log.exception("cannot send the images of %s inline", generation.pk)
-                else:
-                    continue
-            if exc.permanent:
-                generation.advance(
-                    State.FAILED,
-                    "submit",
-                    f"{exc.reason}: {exc.message}",
-                    error_reason=exc.reason[:64],
-                    error_message=exc.plain,
-                )
-                return "refused"
-            last = exc
-            maybe_sent = maybe_sent or exc.maybe_sent
-            log.info("submit %s attempt %s: %s", generation.pk, attempt, exc)
-            continue
-        accepted(generation, view, "accepted")
-        return "submitted"
+        outcome = _attempt(sending, attempt)
+        if outcome == _STOP_TRYING:
+            break
+        if outcome != _NEXT_ATTEMPT:
+            return outcome
     # Still unknown: leave the claim; the reconciler looks again later.
+    _retry_later(generation, sending.last)
+    return "retry later"
+
+
+# How an attempt tells the send loop to go on, besides the outcomes `send` returns.
+_NEXT_ATTEMPT = "next attempt"  # wait, then try again (while attempts are left)
+_STOP_TRYING = "stop trying"  # no more attempts under this claim: retry later
+_SEND_NOW = "send now"  # the provider has no task for our payload: send it
+
+
+@dataclass
+class _Sending:
+    """What one `send` carries from attempt to attempt."""
+
+    generation: Generation
+    dialect: Dialect
+    submission: Submission
+    maybe_sent: bool  # an earlier attempt may have reached the provider
+    unsaved: dict  # fields stored with the next renewal of the claim
+    last: ProviderError | None = None  # the latest error, kept for the record
+
+
+def _cannot_build(generation: Generation, dialect: Dialect, exc: Exception, unsaved: dict) -> None:
+    """The request could not be built: fail the generation (nothing was sent)."""
+    log.exception("cannot build the request for %s", generation.pk)
+    message = (
+        str(exc)
+        if isinstance(exc, image_tools.ImageProblem)
+        else (
+            f"The studio could not build the request for {dialect.label}; nothing was "
+            "sent or charged."
+        )
+    )
+    generation.advance(
+        State.FAILED,
+        "submit",
+        exc.__class__.__name__,
+        error_reason="StudioRequestInvalid",
+        error_message=message,
+        **unsaved,
+    )
+
+
+def _attempt(sending: _Sending, attempt: int) -> str:
+    """One attempt: renew the claim, look for a task an earlier attempt may have made,
+    then send. Returns how the send ended, or `_NEXT_ATTEMPT` / `_STOP_TRYING`."""
+    generation = sending.generation
+    if not sending.maybe_sent:
+        # Nothing to ask the provider first: the renewal also records that the
+        # create call is about to go (sent_at), before it goes.
+        sending.unsaved["sent_at"] = timezone.now()
+    if not renew_claim(generation, **sending.unsaved):
+        return "claim lost"
+    sending.unsaved = {}
+    if sending.maybe_sent:
+        looked = _look_before_sending(sending)
+        if looked != _SEND_NOW:
+            return looked
+    try:
+        view = sending.dialect.create(sending.submission)
+    except ProviderError as exc:
+        return _create_failed(sending, exc, attempt)
+    accepted(generation, view, "accepted")
+    return "submitted"
+
+
+def _look_before_sending(sending: _Sending) -> str:
+    """Ask the provider for a task with our payload before sending it again. Returns
+    `_SEND_NOW` when it has none (and records that the create call is about to go)."""
+    generation, dialect = sending.generation, sending.dialect
+    if not dialect.finds_lost_tasks:
+        unconfirmed(generation, sending.last)
+        return "unconfirmed"
+    try:
+        found = dialect.find_by_payload(
+            sending.submission.payload, since=generation.created_at - timedelta(minutes=5)
+        )
+    except ProviderError as exc:
+        # Without the list we cannot know whether the provider has the task:
+        # neither send again nor call it failed. Keep the claim for later.
+        sending.last = exc
+        log.info("submit %s: task list unavailable: %s", generation.pk, exc)
+        if not exc.permanent:
+            return _NEXT_ATTEMPT
+        return _STOP_TRYING
+    if found is not None:
+        recovered(generation, found)
+        return "recovered"
+    Generation.objects.filter(pk=generation.pk, claimed_at=generation.claimed_at).update(
+        sent_at=timezone.now()
+    )
+    return _SEND_NOW
+
+
+def _create_failed(sending: _Sending, exc: ProviderError, attempt: int) -> str:
+    """The create call failed: resend our images inline, refuse for good, or try again."""
+    generation = sending.generation
+    if exc.permanent and _own_link_unreachable(exc, sending.submission):
+        # The provider could not fetch our link to an image (the web server was
+        # restarting, say): nothing was made or charged. Send the images inside
+        # the request instead, re-encoded to fit.
+        log.info("submit %s: %s; sending the images inline", generation.pk, exc)
+        sending.last = exc
+        try:
+            sending.submission = build(generation, sending.dialect, links=False)
+        except (image_tools.ImageProblem, OSError):
+            log.exception("cannot send the images of %s inline", generation.pk)
+        else:
+            return _NEXT_ATTEMPT
+    if exc.permanent:
+        generation.advance(
+            State.FAILED,
+            "submit",
+            f"{exc.reason}: {exc.message}",
+            error_reason=exc.reason[:64],
+            error_message=exc.plain,
+        )
+        return "refused"
+    sending.last = exc
+    sending.maybe_sent = sending.maybe_sent or exc.maybe_sent
+    log.info("submit %s attempt %s: %s", generation.pk, attempt, exc)
+    return _NEXT_ATTEMPT
+
+
+def _retry_later(generation: Generation, last: ProviderError | None) -> None:
+    """Record why the send is still unknown; the claim stays for the reconciler."""
     Generation.objects.filter(pk=generation.pk, state=State.SUBMITTING).update(
         error_reason=last.reason[:64] if last else "", error_message=last.plain if last else ""
     )
-    return "retry later"
 
 
 def _own_link_unreachable(exc: ProviderError, submission: Submission) -> bool:

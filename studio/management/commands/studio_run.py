@@ -37,65 +37,8 @@ class Command(BaseCommand):
             # real key STUDIO_PUBLIC_URL must be set to an address Vidu reaches (or left
             # unset, and the reconciler polls).
             env.setdefault("STUDIO_PUBLIC_URL", f"http://{host}:{port}")
-        python = sys.executable
-        manage = str(settings.BASE_DIR / "manage.py")
-        commands = []
-        if settings.VIDU_USING_SIMULATOR:
-            commands.append(
-                (
-                    "simulator",
-                    [
-                        python,
-                        manage,
-                        "vidu_simulator",
-                        "--port",
-                        str(settings.VIDU_SIM_PORT),
-                        # The simulator speaks the dialect of the provider the studio is
-                        # set up for, so the gateway's paths and shapes are exercised.
-                        "--dialect",
-                        settings.VIDU_PROVIDER,
-                        # Its tasks and videos outlive a restart of the simulator.
-                        "--storage-dir",
-                        str(settings.DATA_DIR / "simulator"),
-                    ],
-                )
-            )
-        commands.append(("worker", [python, manage, "qcluster"]))
-        commands.append(("follower", [python, manage, "studio_follow"]))
-        commands.append(
-            (
-                "web",
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "studio.wsgi:application",
-                    "--bind",
-                    f"{host}:{port}",
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    "8",
-                    "--workers",
-                    "2",
-                    "--timeout",
-                    "120",
-                    # Longer than the page's poll interval, so a poll reuses its connection.
-                    "--keep-alive",
-                    "10",
-                    "--access-logfile",
-                    "-",
-                ],
-            )
-        )
-        stopping = threading.Event()
-
-        def stop(signum, frame):
-            stopping.set()
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGHUP, stop)
+        commands = self.commands(host, port)
+        stopping = self.stop_on_signals()
         supervisor = Supervisor(
             commands,
             env=env,
@@ -105,20 +48,7 @@ class Command(BaseCommand):
         gave_up = None
         try:
             supervisor.start()
-            provider = catalog.provider(settings.VIDU_PROVIDER).label
-            where = (
-                f"the local simulator speaking {provider}'s API"
-                if settings.VIDU_USING_SIMULATOR
-                else f"{provider} at {settings.VIDU_BASE_URL}"
-            )
-            self.stdout.write(f"Videos are made by {where}.")
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, the "
-                    f"worker, the follower"
-                    f"{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
-                )
-            )
+            self.announce(host, port)
             supervisor.run(stopping)
         except GaveUp as error:
             gave_up = error
@@ -127,6 +57,86 @@ class Command(BaseCommand):
             supervisor.stop()
         if gave_up is not None:
             raise CommandError(str(gave_up))
+
+    def commands(self, host, port):
+        """The supervised processes, by name, in the order they start."""
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        commands = []
+        if settings.VIDU_USING_SIMULATOR:
+            commands.append(("simulator", self.simulator_command(python, manage)))
+        commands.append(("worker", [python, manage, "qcluster"]))
+        commands.append(("follower", [python, manage, "studio_follow"]))
+        commands.append(("web", self.web_command(python, host, port)))
+        return commands
+
+    def simulator_command(self, python, manage):
+        return [
+            python,
+            manage,
+            "vidu_simulator",
+            "--port",
+            str(settings.VIDU_SIM_PORT),
+            # The simulator speaks the dialect of the provider the studio is
+            # set up for, so the gateway's paths and shapes are exercised.
+            "--dialect",
+            settings.VIDU_PROVIDER,
+            # Its tasks and videos outlive a restart of the simulator.
+            "--storage-dir",
+            str(settings.DATA_DIR / "simulator"),
+        ]
+
+    def web_command(self, python, host, port):
+        return [
+            python,
+            "-m",
+            "gunicorn",
+            "studio.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--workers",
+            "2",
+            "--timeout",
+            "120",
+            # Longer than the page's poll interval, so a poll reuses its connection.
+            "--keep-alive",
+            "10",
+            "--access-logfile",
+            "-",
+        ]
+
+    def stop_on_signals(self):
+        """An event set by Ctrl-C, SIGTERM or SIGHUP."""
+        stopping = threading.Event()
+
+        def stop(signum, frame):
+            stopping.set()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
+        return stopping
+
+    def announce(self, host, port):
+        """Say where videos are made and where the studio answers."""
+        provider = catalog.provider(settings.VIDU_PROVIDER).label
+        where = (
+            f"the local simulator speaking {provider}'s API"
+            if settings.VIDU_USING_SIMULATOR
+            else f"{provider} at {settings.VIDU_BASE_URL}"
+        )
+        self.stdout.write(f"Videos are made by {where}.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, the "
+                f"worker, the follower"
+                f"{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
+            )
+        )
 
     def ensure_demo_user(self):
         User = get_user_model()
