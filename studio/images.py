@@ -328,18 +328,12 @@ def _check_png(fh: IO[bytes], size: int) -> bytes | None:
     chunk after the pixels cut short. Returns an eXIf chunk that follows the pixel data,
     which Pillow's header does not have.
     """
-    fh.seek(8)
     inflater = zlib.decompressobj()
     filters: _Filters | None = None
     need = got = 0
     pixels = "before"  # then "reading", then "done"
     late_exif = None
-    while True:
-        head = fh.read(8)
-        if len(head) < 8:
-            break
-        length, name = struct.unpack(">I4s", head)
-        start = fh.tell()
+    for name, length, start in _png_chunks(fh):
         if not _CHUNK_NAME.fullmatch(name):
             if pixels == "done":
                 break  # as Pillow: what follows complete pixels may be anything
@@ -361,10 +355,24 @@ def _check_png(fh: IO[bytes], size: int) -> bytes | None:
                 raise OSError("Truncated File Read")
             if name == b"eXIf" and late_exif is None and length <= METADATA_MAX_BYTES:
                 late_exif = b"Exif\x00\x00" + _read_exact(fh, length)
-        fh.seek(start + length + 4)  # and its CRC: zlib checks the pixel data itself
     if filters is None or got < need:
         raise OSError("image file is truncated")
     return late_exif
+
+
+def _png_chunks(fh: IO[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """Each chunk of a PNG: its name, its length and where its data starts. The reader
+    may read some of the data; the next chunk is found from the length whatever it read,
+    past the CRC (zlib checks the pixel data itself)."""
+    fh.seek(8)
+    while True:
+        head = fh.read(8)
+        if len(head) < 8:
+            return
+        length, name = struct.unpack(">I4s", head)
+        start = fh.tell()
+        yield name, length, start
+        fh.seek(start + length + 4)
 
 
 def _inflate(fh: IO[bytes], length: int, inflater, filters: _Filters, got: int, need: int) -> int:
@@ -680,16 +688,10 @@ def _png_reduced(fh: IO[bytes], image: Image.Image, max_pixels: int) -> tuple[Im
     down, and only the reduced picture is kept. An interlaced PNG is read from its first
     pass, an eighth of the picture each way, which comes first in the data.
     """
-    fh.seek(8)
     info = dict(image.info)
     png = _PngBands(image)
     reading = "before"
-    while True:
-        head = fh.read(8)
-        if len(head) < 8:
-            break
-        length, name = struct.unpack(">I4s", head)
-        start = fh.tell()
+    for name, length, _start in _png_chunks(fh):
         if name == b"IHDR" and png.ihdr is None:
             png.begin(_read_exact(fh, 13), max_pixels)
         elif name == b"PLTE" and png.palette is None:
@@ -705,7 +707,6 @@ def _png_reduced(fh: IO[bytes], image: Image.Image, max_pixels: int) -> tuple[Im
             break
         elif name == b"eXIf" and "exif" not in info and length <= METADATA_MAX_BYTES:
             info["exif"] = b"Exif\x00\x00" + _read_exact(fh, length)
-        fh.seek(start + length + 4)
     if png.out is None or png.rows_left:
         raise OSError("image file is truncated")
     return png.out, info

@@ -54,13 +54,3 @@ class Source:
 
 def cite(docs: str, note: str = "") -> Source:
     return Source(tuple(docs.replace(",", " ").split()), note)
-
-
-@dataclass(frozen=True)
-class Limit:
-    """A rule that holds for every model: its value, in the user's words, and its source."""
-
-    value: object
-    text: str
-    source: Source
-    default: object = None
