@@ -29,14 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from common import PG_SERVER, bare_view_urlconf, postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "history.json"
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "bench_history"
 SIZES = {"sqlite": [100, 1_000, 10_000], "postgresql": [100, 1_000, 10_000, 100_000]}
 QUICK_SIZES = {"sqlite": [100, 1_000], "postgresql": [100, 1_000]}
@@ -197,24 +197,6 @@ def seed(team, authors: list, count: int, rng: random.Random, now: datetime) -> 
 
 
 # --- Measuring ----------------------------------------------------------------------
-
-
-def bare_view_urlconf() -> str:
-    """The product's URLs plus a bare logged-in view, the baseline: only in this run."""
-    from django.contrib.auth.decorators import login_required
-    from django.http import HttpResponse
-    from django.urls import path
-
-    from studio import urls
-
-    @login_required
-    def bare(request):
-        return HttpResponse("ok")
-
-    module = types.ModuleType("bench_history_urls")
-    module.urlpatterns = [path("bench/bare/", bare, name="bench_bare"), *urls.urlpatterns]
-    sys.modules[module.__name__] = module
-    return module.__name__
 
 
 def pages(cursor: str) -> list[tuple[str, str, dict]]:
@@ -440,20 +422,6 @@ def child_env(backend: str, tmp: str) -> dict:
     if backend == "sqlite":
         return {"DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"}
     return {"DATABASE_URL": PG_SERVER.rstrip("/") + "/" + PG_DATABASE}
-
-
-def postgres(sql: str) -> str | None:
-    """Run `sql` on the server's maintenance database; the problem, if it failed."""
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            PG_SERVER.rstrip("/") + "/postgres", autocommit=True, connect_timeout=3
-        ) as conn:
-            conn.execute(sql)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-    return None
 
 
 def main() -> None:

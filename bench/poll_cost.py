@@ -40,14 +40,14 @@ import sys
 import tempfile
 import threading
 import time
-import types
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from common import PG_SERVER, bare_view_urlconf, postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "poll_cost.json"
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
 PG_DATABASE = "bench_poll"
 IN_FLIGHT, FINISHED, OTHER_TEAM = 400, 3_000, 500
 GOAL_RATIO, GOAL_P95_MS = 1.5, 100.0
@@ -131,24 +131,6 @@ def seed() -> tuple:
         Generation.objects.filter(team=team, state=State.PROCESSING).values_list("pk", flat=True)
     )
     return user, in_flight
-
-
-def bare_view_urlconf() -> str:
-    """The product's URLs plus a bare logged-in view, the baseline: only in this run."""
-    from django.contrib.auth.decorators import login_required
-    from django.http import HttpResponse
-    from django.urls import path
-
-    from studio import urls
-
-    @login_required
-    def bare(request):
-        return HttpResponse("ok")
-
-    module = types.ModuleType("bench_poll_urls")
-    module.urlpatterns = [path("bench/bare/", bare, name="bench_bare"), *urls.urlpatterns]
-    sys.modules[module.__name__] = module
-    return module.__name__
 
 
 def poller_url(client, generation_id) -> str:
@@ -598,20 +580,6 @@ def run_child(backend: str, args) -> dict | None:
             print(f"\n{backend}: the run failed (exit {done.returncode})")
             return None
         return json.loads(out.read_text())
-
-
-def postgres(sql: str) -> str | None:
-    """Run `sql` on the server's maintenance database; the problem, if it failed."""
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            PG_SERVER.rstrip("/") + "/postgres", autocommit=True, connect_timeout=3
-        ) as conn:
-            conn.execute(sql)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-    return None
 
 
 def main() -> None:

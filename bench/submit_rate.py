@@ -42,9 +42,10 @@ import time
 import uuid
 from pathlib import Path
 
+from common import PG_SERVER, postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "submit_rate.json"
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 GOAL = 40.0  # submissions a second
 PROFILES = ("sqlite", "postgresql")
@@ -333,20 +334,6 @@ def child(profile: str, count: int, out: Path, workers: int | None) -> None:
 
 
 # --- In the parent ------------------------------------------------------------------
-
-
-def postgres(sql: str) -> str | None:
-    """Run `sql` on the server's maintenance database; the problem, if it failed."""
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            PG_SERVER.rstrip("/") + "/postgres", autocommit=True, connect_timeout=3
-        ) as conn:
-            conn.execute(sql)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-    return None
 
 
 def redis_problem() -> str | None:
