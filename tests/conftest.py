@@ -54,6 +54,24 @@ def client():
     return FormClient()
 
 
+@pytest.fixture
+def decoded_pictures(monkeypatch):
+    """Every picture Pillow decodes while the test runs, whole or drafted."""
+    from PIL import ImageFile
+
+    calls = []
+    for owner in (Image.Image, ImageFile.ImageFile):
+        original = owner.load
+
+        def counting(self, *args, _original=original, **kwargs):
+            if getattr(self, "im", None) is None or getattr(self, "tile", None):
+                calls.append((self.format, self.size))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, "load", counting)
+    return calls
+
+
 def require(reason: str) -> None:
     """Skip with `reason`, or fail where CI demands that nothing is skipped."""
     if REQUIRE_SERVICES:

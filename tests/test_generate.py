@@ -390,24 +390,6 @@ def big_upload_bytes():
     return data
 
 
-@pytest.fixture
-def decoded_pictures(monkeypatch):
-    """Every picture Pillow decodes while the test runs."""
-    from PIL import Image, ImageFile
-
-    calls = []
-    for owner in (Image.Image, ImageFile.ImageFile):
-        original = owner.load
-
-        def counting(self, *args, _original=original, **kwargs):
-            if getattr(self, "im", None) is None or getattr(self, "tile", None):
-                calls.append((self.format, self.size))
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(owner, "load", counting)
-    return calls
-
-
 def test_a_big_upload_is_checked_without_decoding_its_pixels(
     client, alice, big_upload_bytes, decoded_pictures
 ):

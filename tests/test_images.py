@@ -436,24 +436,6 @@ def big_canvas_png(width: int, height: int) -> bytes:
     )
 
 
-@pytest.fixture
-def decoded_pictures(monkeypatch):
-    """Counts every picture Pillow decodes, whole or drafted."""
-    from PIL import ImageFile
-
-    calls = []
-    for owner in (Image.Image, ImageFile.ImageFile):
-        original = owner.load
-
-        def counting(self, *args, _original=original, **kwargs):
-            if getattr(self, "im", None) is None or getattr(self, "tile", None):
-                calls.append((self.format, self.size))
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(owner, "load", counting)
-    return calls
-
-
 def test_a_big_picture_is_checked_without_decoding_its_pixels(decoded_pictures, tmp_path):
     # 64 megapixels: 192 MB of pixels once decoded, from a file of a few hundred kB.
     data = big_canvas_png(8000, 8000)
