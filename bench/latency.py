@@ -53,6 +53,7 @@ import httpx  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from studio.management.commands.studio_run import web_command  # noqa: E402
 from studio.models import Generation, Membership, Team  # noqa: E402
 from studio.simulator import Simulator  # noqa: E402
 
@@ -109,22 +110,7 @@ class Studio:
         self.logs = TMP / f"{provider}-{self.port}.log"
         log = open(self.logs, "w")  # noqa: SIM115
         argv = {
-            "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "studio.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "8",
-                "--workers",
-                "2",
-                "--keep-alive",
-                "10",
-            ],
+            "web": web_command(python, "127.0.0.1", self.port),
             "worker": [python, "manage.py", "qcluster"],
             "follower": [python, "manage.py", "studio_follow"],
         }
@@ -167,11 +153,13 @@ def logged_in(url: str) -> httpx.Client:
 
 
 def submit(client: httpx.Client, fields: dict, image: bytes) -> str:
-    client.get("/generate/img2video/")
+    form = client.get("/generate/img2video/").text
     response = client.post(
         "/generate/img2video/",
         data={
             **fields,
+            # The render's one-time token, as the browser sends it back.
+            "form_token": re.search(r'name="form_token" value="([^"]+)"', form)[1],
             "prompt": "the camera drifts over the bay",
             "csrfmiddlewaretoken": client.cookies["csrftoken"],
         },

@@ -67,7 +67,7 @@ class Command(BaseCommand):
             commands.append(("simulator", self.simulator_command(python, manage)))
         commands.append(("worker", [python, manage, "qcluster"]))
         commands.append(("follower", [python, manage, "studio_follow"]))
-        commands.append(("web", self.web_command(python, host, port)))
+        commands.append(("web", web_command(python, host, port)))
         return commands
 
     def simulator_command(self, python, manage):
@@ -84,29 +84,6 @@ class Command(BaseCommand):
             # Its tasks and videos outlive a restart of the simulator.
             "--storage-dir",
             str(settings.DATA_DIR / "simulator"),
-        ]
-
-    def web_command(self, python, host, port):
-        return [
-            python,
-            "-m",
-            "gunicorn",
-            "studio.wsgi:application",
-            "--bind",
-            f"{host}:{port}",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "8",
-            "--workers",
-            "2",
-            "--timeout",
-            "120",
-            # Longer than the page's poll interval, so a poll reuses its connection.
-            "--keep-alive",
-            "10",
-            "--access-logfile",
-            "-",
         ]
 
     def stop_on_signals(self):
@@ -152,3 +129,28 @@ class Command(BaseCommand):
                 "(shown once; change it with: python manage.py changepassword demo)\n"
             )
         )
+
+
+def web_command(python: str, host: str, port: int) -> list[str]:
+    """The web server as `make run` runs it (the latency benchmark runs the same)."""
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "studio.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",
+        "--workers",
+        "2",
+        "--timeout",
+        "120",
+        # Longer than the page's poll interval, so a poll reuses its connection.
+        "--keep-alive",
+        "10",
+        "--access-logfile",
+        "-",
+    ]
