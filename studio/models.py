@@ -137,6 +137,9 @@ class Generation(models.Model):
     provider_task_id = models.CharField(max_length=64, blank=True, db_index=True)
     estimated_credits = models.PositiveIntegerField(null=True)
     credits = models.PositiveIntegerField(null=True)  # the provider's figure, in credits
+    # The seed the provider says it used: the one asked for, or the one it drew at random,
+    # so a result worth keeping can be made again.
+    seed_used = models.BigIntegerField(null=True, blank=True)
     # The provider's figure where it charges money (US dollars), never turned into credits.
     cost_usd = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     error_reason = models.CharField(max_length=64, blank=True)
