@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from array import array
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -319,8 +320,53 @@ def test_the_render_applies_exif_orientation(tmp_path):
     result = render.render(
         [buffer.getvalue()], duration=1, resolution="360p", fps=4, out_dir=tmp_path
     )
-    assert (result.width, result.height, result.frames) == (180, 360, 4)
-    assert Image.open(result.cover).size == (180, 360)
+    # Upright it is portrait, 1:2: Vidu's nearest shape is 9:16, 360 pixels across.
+    assert (result.width, result.height, result.frames) == (360, 640, 4)
+    assert Image.open(result.cover).size == (360, 640)
+
+
+@pytest.mark.parametrize(
+    "source, resolution, frame",
+    [
+        ((720, 1280), "720p", (720, 1280)),  # portrait keeps its 720 across
+        ((1280, 720), "720p", (1280, 720)),
+        ((1024, 768), "720p", (960, 720)),  # 4:3
+        ((768, 1024), "1080p", (1080, 1440)),  # 3:4
+        ((800, 800), "540p", (540, 540)),
+        ((1000, 800), "720p", (960, 720)),  # 5:4 is nearest 4:3
+        ((2400, 1000), "1080p", (1920, 1080)),  # 12:5 is nearest 16:9
+        ((300, 1200), "360p", (360, 640)),  # 1:4 is nearest 9:16
+    ],
+)
+def test_the_frame_follows_vidus_sizes_for_the_resolution_and_shape(source, resolution, frame):
+    assert render.output_size(source, resolution) == frame
+
+
+def test_a_portrait_picture_makes_a_portrait_video_with_a_sound_track(tmp_path):
+    picture = io.BytesIO()
+    Image.new("RGB", (720, 1280), (30, 90, 160)).save(picture, "PNG")
+    result = render.render(
+        [picture.getvalue()], duration=1, resolution="720p", fps=4, out_dir=tmp_path, sound=True
+    )
+    with av.open(str(result.video)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.width, video.codec_context.height) == (720, 1280)
+        assert audio.codec_context.name == "aac"
+        heard = array("f")
+        for frame in container.decode(audio):  # AAC decodes to planar floats
+            heard.frombytes(bytes(frame.planes[0])[: frame.samples * 4])
+    loudest = max(abs(sample) for sample in heard)
+    assert 0.05 < loudest < 0.5  # a real tone, not silence and not clipping
+
+
+def test_a_silent_video_has_no_sound_track(tmp_path):
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 360)).save(picture, "PNG")
+    result = render.render(
+        [picture.getvalue()], duration=1, resolution="360p", fps=4, out_dir=tmp_path
+    )
+    with av.open(str(result.video)) as container:
+        assert len(container.streams.audio) == 0
 
 
 # validation

@@ -346,6 +346,7 @@ class Board:
                 resolution=task.resolution,
                 fps=self.config.fps,
                 out_dir=self.storage / task.id,
+                sound=task.audio or task.bgm,
             )
         except Exception:
             with self._lock:

@@ -2,12 +2,20 @@
 
 img2video makes a slow camera move (zoom in and pan) over the first frame; start-end2video
 blends from the start frame to the end frame. The MP4 is yuv420p with the moov atom in
-front (`+faststart`) so browsers play it while it loads.
+front (`+faststart`) so browsers play it while it loads. A video asked for with sound (or
+background music) carries an AAC track: a soft chord, so players show and play sound.
+
+The frame follows Vidu's sizes: the resolution names the short side (720p is 1280x720 in
+landscape, 720x1280 in portrait) and the shape is the documented aspect ratio nearest the
+first frame's: 16:9, 4:3, 1:1, 3:4 or 9:16. The picture is fitted to that frame and cropped
+at the centre, as Vidu does with an input whose shape is in between.
 """
 
 from __future__ import annotations
 
 import io
+import math
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +24,11 @@ import av
 from PIL import Image, ImageOps
 
 RESOLUTION_HEIGHTS = {"360p": 360, "540p": 540, "720p": 720, "1080p": 1080}
+# The aspect ratios Vidu makes videos in, as (width, height).
+ASPECT_RATIOS = ((16, 9), (4, 3), (1, 1), (3, 4), (9, 16))
+AUDIO_RATE = 48_000
+AUDIO_SAMPLES = 1024  # AAC's frame size
+CHORD = (220.0, 277.18, 329.63)  # A major, quiet: enough to show the track is there
 ZOOM = 0.18  # the camera ends this much closer than it starts
 PAN = 0.35  # share of the spare margin the camera drifts across
 COVER_QUALITY = 85
@@ -47,10 +60,18 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def output_size(source: tuple[int, int], resolution: str) -> tuple[int, int]:
-    """Height from the resolution, width from the source's aspect ratio; both even."""
-    height = RESOLUTION_HEIGHTS.get(resolution, 720)
-    width = max(2, round(height * source[0] / source[1] / 2) * 2)
-    return width, height
+    """Vidu's frame for this resolution and the source's shape: the short side from the
+    resolution, the long side from the documented aspect ratio nearest the source's."""
+    short = RESOLUTION_HEIGHTS.get(resolution, 720)
+    shape = math.log(source[0] / source[1])
+    wide, high = min(ASPECT_RATIOS, key=lambda ratio: abs(math.log(ratio[0] / ratio[1]) - shape))
+    if wide >= high:
+        return _even(short * wide / high), short
+    return short, _even(short * high / wide)
+
+
+def _even(length: float) -> int:
+    return max(2, round(length / 2) * 2)
 
 
 def _cover_fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -86,8 +107,9 @@ def blend_frames(start: Image.Image, end: Image.Image, size: tuple[int, int], co
         yield Image.blend(first, last, ease)
 
 
-def encode(frames, path: Path, size: tuple[int, int], fps: int) -> int:
-    """Write frames as H.264 yuv420p MP4; returns the number of frames written."""
+def encode(frames, path: Path, size: tuple[int, int], fps: int, *, sound: bool = False) -> int:
+    """Write frames as H.264 yuv420p MP4, with an AAC track when `sound`; returns the
+    number of frames written."""
     written = 0
     with av.open(
         str(path), mode="w", format="mp4", container_options={"movflags": "+faststart"}
@@ -98,6 +120,8 @@ def encode(frames, path: Path, size: tuple[int, int], fps: int) -> int:
         time_base = Fraction(1, fps)  # the muxer later changes stream.time_base
         stream.time_base = time_base
         stream.options = {"preset": "ultrafast", "tune": "stillimage", "crf": "23"}
+        # Every stream is declared before the first packet is written.
+        audio = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if sound else None
         for image in frames:
             frame = av.VideoFrame.from_image(image).reformat(format="yuv420p")
             frame.pts = written
@@ -107,13 +131,48 @@ def encode(frames, path: Path, size: tuple[int, int], fps: int) -> int:
             written += 1
         for packet in stream.encode(None):
             container.mux(packet)
+        if audio is not None:
+            _encode_sound(container, audio, written / fps)
     return written
 
 
+def _encode_sound(container, stream, seconds: float) -> None:
+    """A soft chord as long as the video, fading in and out, into the AAC `stream`."""
+    total = int(seconds * AUDIO_RATE)
+    fade = max(1, min(AUDIO_RATE // 2, total // 4))
+    for start in range(0, total, AUDIO_SAMPLES):
+        count = min(AUDIO_SAMPLES, total - start)
+        frame = av.AudioFrame(format="fltp", layout="mono", samples=count)
+        frame.planes[0].update(_chord(start, count, total, fade).tobytes())
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+
+
+def _chord(start: int, count: int, total: int, fade: int) -> array:
+    """`count` float samples of the chord from sample `start`, faded at both ends."""
+    samples = array("f")
+    for index in range(start, start + count):
+        t = index / AUDIO_RATE
+        wave = sum(math.sin(2 * math.pi * pitch * t) for pitch in CHORD) / len(CHORD)
+        samples.append(0.2 * wave * min(1.0, index / fade, (total - index) / fade))
+    return samples
+
+
 def render(
-    images: list[bytes], *, duration: int, resolution: str, fps: int, out_dir: Path
+    images: list[bytes],
+    *,
+    duration: int,
+    resolution: str,
+    fps: int,
+    out_dir: Path,
+    sound: bool = False,
 ) -> Rendered:
-    """Render `video.mp4` and `cover.jpg` into `out_dir`: one image moves, two blend."""
+    """Render `video.mp4` and `cover.jpg` into `out_dir`: one image moves, two blend; a
+    video with `sound` carries an audio track."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = [open_image(data) for data in images]
     size = output_size(pictures[0].size, resolution)
@@ -133,6 +192,6 @@ def render(
                 image.save(cover_path, "JPEG", quality=COVER_QUALITY)
             yield image
 
-    written = encode(frames_with_cover(), partial, size, fps)
+    written = encode(frames_with_cover(), partial, size, fps, sound=sound)
     partial.replace(video_path)  # readers never see a half-written file
     return Rendered(video_path, cover_path, size[0], size[1], written, fps)
