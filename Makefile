@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test install lint format migrate clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# What runs the studio; the test tools (pytest, Playwright, Hypothesis, ruff) come only
+# with `make test`, `make lint` and `make bench`.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -31,21 +38,21 @@ chromium:
 # Two passes: everything on the embedded default (SQLite, ORM broker), then the suite
 # but the browser tests again on PostgreSQL and Redis (skipped, saying why, when they
 # are not reachable; a failure instead when STUDIO_REQUIRE_SERVICES=1, as in CI).
-test: $(STAMP) chromium
+test: $(TEST_STAMP) chromium
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
 	$(BIN)/python tests/services_pass.py $(PYTEST_ARGS)
 
 # The performance goals, each measured against a baseline taken in the same run; the
 # figures are printed and kept in bench/results/ (docs/performance.md has the last run).
 BENCHES := latency provider_calls poll_cost submit_rate history upload_memory
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

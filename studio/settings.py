@@ -371,6 +371,9 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # its start-up line, once per process, is noise
+        # A line per job; `make run` sets WARNING so they do not bury its login line.
+        "django-q": {"level": os.environ.get("Q_LOG_LEVEL", "INFO")},
     },
 }
 

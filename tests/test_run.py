@@ -2,6 +2,7 @@
 simulator, creates the demo owner, and Ctrl-C stops every process it started."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,18 @@ def session_processes(session: int) -> list[int]:
         if int(fields[3]) == session and fields[0] != "Z":
             pids.append(int(stat.parent.name))
     return pids
+
+
+def logs_in(base: str, username: str, password: str) -> bool:
+    with httpx.Client(base_url=base, timeout=10) as http:
+        form = http.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        answer = http.post(
+            "/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/accounts/login/"},
+        )
+        return answer.status_code == 302
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -57,8 +70,28 @@ def test_it_serves_everything_and_ctrl_c_stops_it_all(tmp_path):
     )
     try:
         output = lambda: (tmp_path / "run.log").read_text()  # noqa: E731
-        wait_for(lambda: "Vidu Studio on http" in output(), 60, "the start line")
-        assert "Created team Demo with owner 'demo', password: " in output()
+        wait_for(lambda: "Vidu Studio is ready: http" in output(), 90, "the ready line")
+        time.sleep(1)  # what else would still come straight after it
+        printed = output()
+        password = re.search(r"Log in as  demo  with the password  (\S+)", printed).group(1)
+        # The login is said once everything answers, and each start is said once.
+        ready_at = printed.index("Vidu Studio is ready")
+        assert "Listening at: http" in printed[:ready_at]  # the web server's own line
+        for started in ("Following tasks at the provider.", "Vidu simulator listening on"):
+            assert printed.count(started) == 1
+        assert "AXES: BEGIN" not in printed
+        assert "Enqueued" not in printed[ready_at:]  # the watchdog's probes stay quiet
+        hint = re.search(r"to change it: (.+) changepassword demo", printed).group(1)
+        # The printed hint works as typed, from where `make run` runs.
+        help_text = subprocess.run(
+            [*hint.split(), "help", "changepassword"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert help_text.returncode == 0, help_text.stderr
 
         def answers(url):
             try:
@@ -66,24 +99,38 @@ def test_it_serves_everything_and_ctrl_c_stops_it_all(tmp_path):
             except httpx.HTTPError:
                 return None
 
-        assert (
-            wait_for(
-                lambda: answers(f"http://127.0.0.1:{port}/accounts/login/"), 30, "the web server"
-            )
-            == 200
-        )
-        assert (
-            wait_for(
-                lambda: answers(f"http://127.0.0.1:{sim_port}/_sim/stats"), 30, "the simulator"
-            )
-            == 200
-        )
+        assert answers(f"http://127.0.0.1:{port}/accounts/login/") == 200
+        assert answers(f"http://127.0.0.1:{sim_port}/_sim/stats") == 200
+        assert logs_in(f"http://127.0.0.1:{port}", "demo", password)
         assert len(session_processes(run.pid)) >= 5  # the command, web, worker, simulator
 
+        pressed = time.monotonic()
         os.killpg(run.pid, signal.SIGINT)
         assert run.wait(timeout=40) == 0
         wait_for(lambda: not session_processes(run.pid), 10, "every process to stop")
+        assert time.monotonic() - pressed < 3, "Ctrl-C should stop everything within 3 s"
     finally:
         if run.poll() is None or session_processes(run.pid):
             os.killpg(run.pid, signal.SIGKILL)
         log.close()
+
+
+def test_running_installs_only_what_runs(tmp_path):
+    """`make run` on a fresh machine installs the studio, not the test tools."""
+    plan = subprocess.run(
+        ["make", "-n", "run", f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installs = [line for line in plan.splitlines() if "pip install" in line]
+    assert installs and all("[test]" not in line for line in installs), plan
+    tests_plan = subprocess.run(
+        ["make", "-n", "test", f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert '-e ".[test]"' in tests_plan

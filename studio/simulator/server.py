@@ -104,7 +104,8 @@ class Simulator:
             daemon=True,
         )
         self._thread.start()
-        log.info(
+        # The command prints its own line for people; this one is for the debug log.
+        log.debug(
             "Vidu simulator listening on %s (%s dialect, storage %s)",
             self.base_url,
             self.dialect,

@@ -5,11 +5,16 @@ again while the others carry on, and the worker is restarted when the job queue 
 (`studio.health`). Ctrl-C or SIGTERM stops them all, in order.
 """
 
+import logging
 import os
 import secrets
+import shutil
 import signal
+import socket
 import sys
 import threading
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,6 +25,11 @@ from studio import catalog, health
 from studio.models import Membership, Team
 from studio.supervise import GaveUp, Supervisor
 
+# Ctrl-C gives each process this long to stop in order before what is left is killed: the
+# studio is built to lose nothing when its worker dies mid-job.
+STOP_GRACE_SECONDS = 2.0
+READY_WAIT_SECONDS = 60
+
 
 class Command(BaseCommand):
     help = "Run the studio: web server, django-q2 worker and (without VIDU_API_KEY) the simulator."
@@ -29,26 +39,39 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, port, host, **options):
+        # First of all: a Ctrl-C while the database is migrated still stops the studio.
+        stopping = self.stop_on_signals()
         call_command("migrate", interactive=False, verbosity=0)
-        self.ensure_demo_user()
+        password = self.ensure_demo_user()
+        if stopping.is_set():
+            return
         env = os.environ.copy()
+        # The queue's own line for every job (the watchdog's probe among them, every few
+        # seconds) would bury the login; set Q_LOG_LEVEL=INFO to see them.
+        if "Q_LOG_LEVEL" not in env:
+            env["Q_LOG_LEVEL"] = "WARNING"
+            logging.getLogger("django-q").setLevel(logging.WARNING)  # the probes sent here
         if settings.VIDU_USING_SIMULATOR:
             # The local simulator can call us back here; the real Vidu cannot, so with a
             # real key STUDIO_PUBLIC_URL must be set to an address Vidu reaches (or left
             # unset, and the reconciler polls).
             env.setdefault("STUDIO_PUBLIC_URL", f"http://{host}:{port}")
-        commands = self.commands(host, port)
-        stopping = self.stop_on_signals()
         supervisor = Supervisor(
-            commands,
+            self.commands(host, port),
             env=env,
             watchdog=health.QueueWatch(),
             say=lambda message: self.stderr.write(message),
+            stop_timeout=STOP_GRACE_SECONDS,
         )
         gave_up = None
         try:
             supervisor.start()
-            self.announce(host, port)
+            announcer = threading.Thread(
+                target=self.announce_when_ready,
+                args=(host, port, password, stopping),
+                daemon=True,
+            )
+            announcer.start()
             supervisor.run(stopping)
         except GaveUp as error:
             gave_up = error
@@ -98,37 +121,86 @@ class Command(BaseCommand):
         signal.signal(signal.SIGHUP, stop)
         return stopping
 
-    def announce(self, host, port):
-        """Say where videos are made and where the studio answers."""
+    def announce_when_ready(self, host, port, password, stopping):
+        """Once the web server (and the simulator) answer, say where to go and how to log
+        in: the last thing printed at start, so it is not lost among the start-up lines."""
+        addresses = [(host, port)]
+        if settings.VIDU_USING_SIMULATOR:
+            addresses.append(("127.0.0.1", settings.VIDU_SIM_PORT))
+        deadline = time.monotonic() + READY_WAIT_SECONDS
+        while not all(_answers(*address) for address in addresses):
+            if stopping.wait(0.2) or time.monotonic() > deadline:
+                if not stopping.is_set():
+                    self.stderr.write(
+                        f"The studio did not answer on http://{host}:{port}/ within "
+                        f"{READY_WAIT_SECONDS} s; the lines above say why."
+                    )
+                return
+        self.stdout.write(self.welcome(host, port, password))
+        self.stdout.flush()
+
+    def welcome(self, host, port, password):
         provider = catalog.provider(settings.VIDU_PROVIDER).label
         where = (
-            f"the local simulator speaking {provider}'s API"
+            f"the local simulator speaking {provider}'s API (no credits are spent)"
             if settings.VIDU_USING_SIMULATOR
             else f"{provider} at {settings.VIDU_BASE_URL}"
         )
-        self.stdout.write(f"Videos are made by {where}.")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Vidu Studio on http://{host}:{port}/  (Ctrl-C stops the web server, the "
-                f"worker, the follower"
-                f"{' and the simulator' if settings.VIDU_USING_SIMULATOR else ''})"
+        change = f"{manage_py()} changepassword demo"
+        if password:
+            login = (
+                f"Log in as  demo  with the password  {password}\n"
+                f"  (shown this once; to change it: {change})"
             )
-        )
+        elif get_user_model().objects.filter(username="demo").exists():
+            login = f"Log in as demo with the password shown at the first start (or: {change})"
+        else:
+            login = "Log in with your account."
+        rule = "-" * 72
+        lines = [
+            rule,
+            self.style.SUCCESS(f"  Vidu Studio is ready: http://{host}:{port}/"),
+            f"  Videos are made by {where}.",
+            "  " + self.style.WARNING(login),
+            "  Ctrl-C stops the web server, the worker, the follower"
+            + (" and the simulator." if settings.VIDU_USING_SIMULATOR else "."),
+            rule,
+        ]
+        return "\n".join(lines)
 
-    def ensure_demo_user(self):
+    def ensure_demo_user(self) -> str | None:
+        """On the first start, team Demo and its owner `demo`; returns the new password."""
         User = get_user_model()
         if User.objects.exists():
-            return
+            return None
         password = secrets.token_urlsafe(12)
         user = User.objects.create_user("demo", password=password)
         team = Team.objects.create(name="Demo")
         Membership.objects.create(user=user, team=team, role=Membership.OWNER)
-        self.stdout.write(
-            self.style.WARNING(
-                f"\nCreated team Demo with owner 'demo', password: {password}\n"
-                "(shown once; change it with: python manage.py changepassword demo)\n"
-            )
-        )
+        return password
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def manage_py() -> str:
+    """How to run manage.py from the current directory with the studio's own Python
+    (`.venv/bin/python manage.py` under `make run`), so a printed hint works as typed."""
+    python = Path(sys.executable)
+    on_path = shutil.which("python")
+    if on_path and Path(on_path).absolute() == python.absolute():
+        python = Path("python")
+    return f"{_from_here(python)} {_from_here(settings.BASE_DIR / 'manage.py')}"
+
+
+def _from_here(path: Path) -> Path:
+    here = Path.cwd()
+    return path.relative_to(here) if path.is_absolute() and path.is_relative_to(here) else path
 
 
 def web_command(python: str, host: str, port: int) -> list[str]:
