@@ -191,12 +191,20 @@ class GenerationForm(forms.Form):
         model, duration = self.model_rules, self.settled["duration"]
         f, rules = self.fields, self.rules
         models = catalog.models_offered(self.endpoint, self.provider.name)
-        f["model"].widget.choices = [(m.name, f"{m.name}: {m.label}") for m in models]
+        f["model"].widget.choices = [
+            (m.name, catalog.model_label(m, self.provider.name)) for m in models
+        ]
         f["duration"].widget.choices = [(d, f"{d} s") for d in model.durations]
         f["resolution"].widget.choices = [(r, r) for r in model.resolution_rule(duration).choices]
-        f["prompt"].max_length = rules.prompt_max
         f["prompt"].required = rules.prompt_required or self.provider.prompt_required
-        f["prompt"].widget.attrs["maxlength"] = rules.prompt_max
+        # No `maxlength`: a longer text pasted is kept whole, counted as it is typed
+        # (static/js/form.js) and refused by the checks beside the field, never cut.
+        f["prompt"].widget.attrs.update(
+            {
+                "data-count-max": model.prompt_max,
+                "aria-describedby": "id_prompt_helptext prompt-count",
+            }
+        )
         if not rules.watermark:
             for name in WATERMARK_FIELDS:
                 del f[name]
@@ -232,7 +240,7 @@ class GenerationForm(forms.Form):
         describe(
             "duration",
             help_text=(
-                f"{model.name} makes {model.duration_text()}; default {model.default_duration} s."
+                f"{model.title} makes {model.duration_text()}; default {model.default_duration} s."
             ),
             source=model.source("duration"),
         )
@@ -266,7 +274,7 @@ class GenerationForm(forms.Form):
             help_text=(
                 f"{'Required' if required else 'Optional'}"
                 f"{f' at {chosen.label}' if chosen.prompt_required else ''}; "
-                f"up to {rules.prompt_max:,} characters."
+                f"up to {self.model_rules.prompt_max:,} characters."
             ),
             source=chosen.source("prompt") if chosen.prompt_required else rules.source("prompt"),
         )
@@ -278,7 +286,7 @@ class GenerationForm(forms.Form):
         describe(
             "payload",
             help_text=(
-                f"Passed through to Vidu untouched; up to "
+                "Sent back with the finished video, untouched, for your own tools; up to "
                 f"{catalog.PAYLOAD_MAX_CHARS - catalog.PAYLOAD_RESERVE:,} characters."
             ),
             source=limits["payload_max_chars"].source,

@@ -9,6 +9,7 @@ must be accepted or refused on. The last tests drive real HTTP against the simul
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -281,27 +282,27 @@ def test_it_takes_every_documented_duration_and_resolution_and_nothing_else(item
             "resolution",
             "viduq2-pro-fast makes 720p or 1080p; 540p is not offered.",
         ),
-        (IMG, {"model": "viduq3-pro", "bgm": True}, "bgm", "not available on viduq3-pro"),
+        (IMG, {"model": "viduq3-pro", "bgm": True}, "bgm", "not available on Vidu Q3 Pro"),
         (
             IMG,
             {"model": "viduq2-turbo", "duration": 10, "bgm": True},
             "bgm",
-            "no effect on viduq2-turbo at 10 seconds",
+            "no effect on Vidu Q2 Turbo at 10 seconds",
         ),
         (
             IMG,
             {"model": "viduq2-pro", "movement_amplitude": "large"},
             "movement_amplitude",
-            "no effect on viduq2-pro",
+            "no effect on Vidu Q2 Pro",
         ),
-        (IMG, {"model": "viduq3-pro", "voice_id": "v1"}, "voice_id", "no effect on viduq3-pro"),
+        (IMG, {"model": "viduq3-pro", "voice_id": "v1"}, "voice_id", "no effect on Vidu Q3 Pro"),
         (IMG, {"model": "viduq2-pro", "voice_id": "v1"}, "voice_id", "switch audio on"),
-        (SE, {"model": "viduq2-pro", "audio": True}, "audio", "viduq2-pro makes silent videos"),
+        (SE, {"model": "viduq2-pro", "audio": True}, "audio", "Vidu Q2 Pro makes silent videos"),
         (
             IMG,
             {"model": "viduq3-pro", "off_peak": True},
             "off_peak",
-            "Off-peak is not available with audio on viduq3-pro",
+            "Off-peak is not available with audio on Vidu Q3 Pro",
         ),
         (
             IMG,
@@ -695,3 +696,26 @@ def test_the_simulator_never_refuses_what_the_form_accepted(case, simulator, ali
         generation.params["resolution"],
     )
     assert task["credits"] == generation.estimated_credits
+
+
+def test_every_model_has_a_name_and_a_character_for_people():
+    for models in catalog.MODELS.values():
+        for model in models.values():
+            assert model.title.startswith("Vidu ") and model.character, model.name
+            assert model.label.startswith(f"{model.title} — {model.character}, ")
+            assert model.name not in model.label, model.name
+    q2 = catalog.get_model(SE, "viduq2-turbo")
+    assert catalog.model_label(q2, "official") == "Vidu Q2 Turbo — fast, good detail, silent"
+    q2 = catalog.get_model(IMG, "viduq2-turbo")
+    assert catalog.model_label(q2, "official").endswith("sound optional")
+    assert catalog.model_label(q2, "umodelverse").endswith("silent")  # takes no audio
+
+
+def test_frames_of_different_shapes_are_told_in_ratios():
+    problem = catalog.start_end_ratio_problem((640, 360), (360, 640))
+    assert problem.startswith("The start frame is 16:9 and the end frame 9:16, too different")
+    assert "16:9 goes with 3:2, not with 4:3" in problem
+    assert not re.search(r"\d\.\d", problem)  # no 3.16 or 0.8
+    assert catalog.start_end_ratio_problem((640, 360), (600, 400)) is None  # 16:9 and 3:2
+    assert catalog.start_end_ratio_problem((640, 360), (400, 300))  # 16:9 and 4:3
+    assert "16:9 goes with 3:2" in catalog.LIMITS["start_end_ratio"].text

@@ -48,7 +48,7 @@ def test_changing_the_model_swaps_the_options_and_updates_the_estimate(page, liv
     assert options_of(page, "duration") == ["5"]
     assert options_of(page, "resolution") == ["1080p"]
     assert options_of(page, "movement_amplitude") == ["auto", "small", "medium", "large"]
-    assert "viduq1 makes 5-second videos only" in page.inner_text("#field-duration")
+    assert "Vidu Q1 makes 5-second videos only" in page.inner_text("#field-duration")
     wait_for_estimate(page, 8)
     # Enter in any field still means "Generate video": the only submit button there is.
     assert page.locator("button[type=submit]").count() == 1
@@ -57,7 +57,7 @@ def test_changing_the_model_swaps_the_options_and_updates_the_estimate(page, liv
     choose_model(page, "viduq3-pro")
     assert page.is_checked("input[name=audio]")  # audio defaults to on for Q3
     assert page.locator("input[name=bgm]").count() == 0
-    assert "not available on viduq3-pro" in page.inner_text("#field-bgm")
+    assert "not available on Vidu Q3 Pro" in page.inner_text("#field-bgm")
     assert page.locator("input[name=off_peak]").count() == 0
     assert "not available with audio" in page.inner_text("#field-off_peak")
     assert len(options_of(page, "duration")) == 16
@@ -100,7 +100,8 @@ def test_a_kept_image_survives_a_mistake_and_is_sent_without_uploading_again(
     page.set_input_files("input[name=images]", str(picture))
     page.fill("textarea[name=prompt]", "The lighthouse beam sweeps through the fog")
     choose_model(page, "viduq1")
-    page.click("summary")  # More options
+    page.click("details.options > summary")  # More options
+    page.click("details.advanced > summary")  # where metadata waits
     page.fill("textarea[name=meta_data]", "not json")
     page.click("button.primary")
 

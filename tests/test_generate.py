@@ -82,7 +82,7 @@ def test_it_answers_422_with_errors_beside_fields_and_keeps_input(client, alice)
     assert response.status_code == 422
     html = response.content.decode()
     assert 'id="error-duration"' in html
-    assert "viduq1 makes 5-second videos only" in html
+    assert "Vidu Q1 makes 5-second videos only" in html
     assert "keep me please" in html
     assert Generation.objects.count() == 0
 
@@ -189,7 +189,7 @@ def test_it_offers_only_the_chosen_models_choices(client, alice):
     assert '<option value="1080p" selected>1080p</option>' in html
     assert '<option value="720p"' not in html
     assert 'name="movement_amplitude"' in html and 'name="bgm"' in html
-    assert "viduq1 makes 5-second videos only" in html
+    assert "Vidu Q1 makes 5-second videos only" in html
     assert "≈ 8 credits" in html
 
 
@@ -199,11 +199,15 @@ def test_it_hides_what_does_not_apply_and_says_why(client, alice):
     html = html.decode()
     for name in ("bgm", "movement_amplitude", "voice_id", "off_peak"):
         assert f'name="{name}"' not in html, name
-    assert "Background music is not available on viduq3-pro (Q3 models)." in html
-    assert "Movement amplitude has no effect on viduq3-pro" in html
-    assert "Off-peak is not available with audio on viduq3-pro" in html
+    assert "Background music is not available on Vidu Q3 Pro (Q3 models)." in html
+    assert "Movement amplitude has no effect on Vidu Q3 Pro" in html
+    assert "Off-peak is not available with audio on Vidu Q3 Pro" in html
     assert 'name="audio" aria-describedby="id_audio_helptext" id="id_audio" checked' in html
-    assert 'title="Source: 004: the official start-end2video docs.' in html  # the bgm rule
+    # The bgm rule's source, one click away.
+    assert (
+        'why?</summary><span class="why-body">From the official start-end2video docs.'
+        " &#x27;BGM does not available in q3 models&#x27;." in html
+    )
 
 
 def test_an_htmx_request_answers_the_options_and_the_estimate_only(client, alice):
@@ -269,7 +273,7 @@ def test_it_refuses_an_option_the_model_does_not_have(client, alice):
         {"model": "viduq3-pro", "bgm": "on", "images": upload()},
     )
     assert response.status_code == 422
-    assert "Background music is not available on viduq3-pro" in response.content.decode()
+    assert "Background music is not available on Vidu Q3 Pro" in response.content.decode()
     assert Generation.objects.count() == 0
 
 
@@ -773,3 +777,54 @@ def test_a_file_name_too_long_to_parse_gets_a_page_that_says_so(client, alice):
     assert "A file whose name is very long" in html
     assert 'href="/generate/img2video/"' in html
     assert Generation.objects.count() == 0
+
+
+# a member made viewer while the form was open
+
+
+def test_a_submit_refused_by_a_changed_role_answers_the_form_with_what_was_typed(
+    client, alice, bob
+):
+    client.force_login(bob)
+    Membership.objects.filter(user=bob).update(role=Membership.VIEWER)
+    response = client.post(
+        reverse("generate", args=["img2video"]),
+        {"model": "viduq1", "prompt": "keep my words", "images": upload("harbour.png")},
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Your role in Alpha is now viewer, which does not allow generating videos" in html
+    assert "team owner (alice)" in html  # who can change it
+    assert "keep my words" in html
+    assert '<option value="viduq1" selected>' in html
+    kept = StagedImage.objects.get(owner=bob)
+    assert f'name="images_staged" value="{kept.pk}"' in html
+    assert Generation.objects.count() == 0
+    # Still nothing to see by a plain visit.
+    assert client.get(reverse("generate", args=["img2video"])).status_code == 403
+
+
+# the words a newcomer reads
+
+
+def test_the_form_speaks_of_models_by_name_and_keeps_sources_one_click_away(client, alice):
+    client.force_login(alice)
+    html = client.get(reverse("generate", args=["img2video"])).content.decode()
+    # The model's name and character are shown; its id is what is sent.
+    assert '<option value="viduq2-turbo" selected>Vidu Q2 Turbo — fast, good detail' in html
+    assert "gateway name" not in html
+    assert not re.search(r"\[(0\d\d|api)[,\]]", html)  # no "[000, 001]" tags
+    assert (
+        html.count(
+            '<details class="why"><summary title="Where this rule comes from">why?</summary>'
+        )
+        > 10
+    )
+    assert "From Octopusx&#x27;s img2video docs, official format" in html
+    # Payload and metadata wait under "Advanced", inside "More options".
+    advanced = html[html.index('<details class="advanced"') :]
+    assert 'name="payload"' in advanced and 'name="meta_data"' in advanced
+    assert 'name="payload"' not in html[: html.index('<details class="advanced"')]
+    assert "data-ask-notify" in html
+    # No maxlength: a long paste is kept and counted, not cut.
+    assert 'data-count-max="2000"' in html and "maxlength" not in html

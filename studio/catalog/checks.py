@@ -38,7 +38,7 @@ from .resolve import (
     pick_resolution,
     truthy,
 )
-from .wording import not_taken, ratio_bound, ratio_span, ratio_text
+from .wording import not_taken, ratio_bound, ratio_span, ratio_text, similar_shapes
 
 # What kind of problem it is, whatever the provider calls it.
 INVALID = "invalid"  # a value the rules refuse
@@ -118,11 +118,12 @@ def check_prompt(r: Request) -> None:
     if not isinstance(prompt, str):
         r.add("prompt", "The prompt must be text.")
         prompt = ""
-    if len(prompt) > r.rules.prompt_max:
+    longest = r.model.prompt_max
+    if len(prompt) > longest:
         r.add(
             "prompt",
-            f"The prompt is {len(prompt):,} characters; Vidu takes at most "
-            f"{r.rules.prompt_max:,} for {r.endpoint_words}.",
+            f"The prompt is {len(prompt):,} characters; Vidu takes at most {longest:,} "
+            f"for {r.endpoint_words}: shorten it by {len(prompt) - longest:,}.",
         )
     elif (r.rules.prompt_required or r.chosen.prompt_required) and not prompt.strip():
         r.add("prompt", f"Write a prompt: {r.chosen.label} needs one here.", MISSING)
@@ -388,8 +389,7 @@ def start_end_ratio_problem(start: tuple[int, int], end: tuple[int, int]) -> str
     if START_END_RATIO_MIN <= relation <= START_END_RATIO_MAX:
         return None
     return (
-        f"The start frame is {ratio_text(*start)} and the end frame {ratio_text(*end)}; "
-        "Vidu needs their shapes to be close (aspect ratios within "
-        f"{START_END_RATIO_MIN:g} to {START_END_RATIO_MAX:g} of each other; "
-        f"these are {relation:.2f})."
+        f"The start frame is {ratio_text(*start)} and the end frame {ratio_text(*end)}, "
+        "too different in shape: Vidu needs two frames of a similar shape "
+        f"({similar_shapes(START_END_RATIO_MAX)}). Crop one to match the other."
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .sources import Source, cite
-from .wording import MB, megabytes, or_list, ratio_span
+from .wording import MB, megabytes, or_list, ratio_span, similar_shapes
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ LIMITS = MappingProxyType(
         ),
         "start_end_ratio": Limit(
             _START_END_RATIO,
-            "start and end frames of a similar shape (aspect ratios within "
-            f"{_START_END_RATIO[0]:g} to {_START_END_RATIO[1]:g} of each other)",
+            f"start and end frames of a similar shape ({similar_shapes(_START_END_RATIO[1])})",
             cite("004"),
         ),
         "request_body_max_bytes": Limit(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .endpoints import IMG2VIDEO, START_END2VIDEO
+from .endpoints import ENDPOINT_RULES, IMG2VIDEO, START_END2VIDEO
 from .limits import LIMITS
 from .sources import Source, cite
 from .wording import sentence
@@ -54,7 +54,9 @@ class Model:
     name: str
     endpoint: str
     family: str  # "Q3", "Q2", "Q1", "Vidu 2.0": the documents state many rules per family
-    label: str
+    # How people call it ("Vidu Q2 Turbo") and what it is good at, for the form's choices.
+    title: str
+    character: str
     durations: tuple[int, ...]
     default_duration: int
     resolutions: tuple[Resolutions, ...]
@@ -69,6 +71,26 @@ class Model:
 
     def source(self, rule: str) -> Source:
         return self.sources[rule]
+
+    @property
+    def label(self) -> str:
+        """Its name and character: "Vidu Q2 Turbo — fast, good detail, sound optional"."""
+        return self.label_with(sound=self.audio is not None)
+
+    def label_with(self, sound: bool) -> str:
+        """Its label where sound is (or is not) to be had from the one who sells it."""
+        if not sound:
+            heard = "silent"
+        elif self.audio_default():
+            heard = "with sound"
+        else:
+            heard = "sound optional"
+        return f"{self.title} — {self.character}, {heard}"
+
+    @property
+    def prompt_max(self) -> int:
+        """The longest prompt this model takes, in characters."""
+        return ENDPOINT_RULES[self.endpoint].prompt_max
 
     def resolution_rule(self, duration: int) -> Resolutions:
         for rule in self.resolutions:
@@ -117,7 +139,7 @@ def _movement_option(model: Model) -> Option:
         default = LIMITS["movement_amplitudes"].default
         return Option("movement_amplitude", True, "How much moves in the frame.", source, default)
     note = (
-        f"Movement amplitude has no effect on {model.name}: Vidu ignores it on "
+        f"Movement amplitude has no effect on {model.title}: Vidu ignores it on "
         f"{model.family} models."
     )
     return Option("movement_amplitude", False, note, source)
@@ -126,10 +148,10 @@ def _movement_option(model: Model) -> Option:
 def _audio_option(model: Model) -> Option:
     if model.audio is None:
         note = (
-            f"{model.name} makes silent videos here: only Q3 models add sound to start and "
+            f"{model.title} makes silent videos here: only Q3 models add sound to start and "
             "end frame videos."
             if model.endpoint == START_END2VIDEO
-            else f"{model.name} makes silent videos."
+            else f"{model.title} makes silent videos."
         )
         return Option("audio", False, note, model.source("audio"), False)
     on = model.audio_default()
@@ -140,7 +162,7 @@ def _audio_option(model: Model) -> Option:
 
 
 def _voice_option(model: Model, audio: bool) -> Option:
-    name, family = model.name, model.family
+    name, family = model.title, model.family
     if model.audio is None:
         voice = (False, f"A voice needs audio, which {name} does not make here.")
     elif not model.voice_id:
@@ -153,7 +175,7 @@ def _voice_option(model: Model, audio: bool) -> Option:
 
 
 def _bgm_option(model: Model, duration: int) -> Option:
-    name, family = model.name, model.family
+    name, family = model.title, model.family
     if not model.bgm:
         music = (False, f"Background music is not available on {name} ({family} models).")
     elif not model.bgm_applies(duration):
@@ -173,7 +195,7 @@ def _off_peak_option(model: Model, audio: bool) -> Option:
     if audio and not model.off_peak_with_audio:
         peak = (
             False,
-            f"Off-peak is not available with audio on {model.name}: switch audio off to "
+            f"Off-peak is not available with audio on {model.title}: switch audio off to "
             "generate off-peak.",
         )
     else:
@@ -194,13 +216,14 @@ def _sources(**rules: Source) -> MappingProxyType:
     return MappingProxyType(rules)
 
 
-def _q3(name: str, endpoint: str, offered: Source, label: str) -> Model:
+def _q3(name: str, endpoint: str, offered: Source, title: str, character: str) -> Model:
     img = endpoint == IMG2VIDEO
     return Model(
         name=name,
         endpoint=endpoint,
         family="Q3",
-        label=label,
+        title=title,
+        character=character,
         durations=_span(1, 16),
         default_duration=5,
         resolutions=(Resolutions(_span(1, 16), R_540_1080, "720p"),),
@@ -243,7 +266,8 @@ def _q2(
     name: str,
     endpoint: str,
     offered: Source,
-    label: str,
+    title: str,
+    character: str,
     resolutions: tuple[str, ...] = R_540_1080,
     resolution_source: Source | None = None,
 ) -> Model:
@@ -253,7 +277,8 @@ def _q2(
         name=name,
         endpoint=endpoint,
         family="Q2",
-        label=label,
+        title=title,
+        character=character,
         durations=_span(1, longest),
         default_duration=5,
         resolutions=(Resolutions(_span(1, longest), resolutions, "720p"),),
@@ -295,7 +320,7 @@ def _q2(
     )
 
 
-def _q1(name: str, endpoint: str, offered: Source, label: str) -> Model:
+def _q1(name: str, endpoint: str, offered: Source, title: str, character: str) -> Model:
     img = endpoint == IMG2VIDEO
     q1_docs = "003" if name == "viduq1" and img else "004"
     borrowed = "" if q1_docs == "003" or not img else "Stated in [004]; applied to img2video."
@@ -303,7 +328,8 @@ def _q1(name: str, endpoint: str, offered: Source, label: str) -> Model:
         name=name,
         endpoint=endpoint,
         family="Q1",
-        label=label,
+        title=title,
+        character=character,
         durations=(5,),
         default_duration=5,
         resolutions=(Resolutions((5,), ("1080p",), "1080p"),),
@@ -339,7 +365,8 @@ def _vidu20(endpoint: str, offered: Source) -> Model:
         name="vidu2.0",
         endpoint=endpoint,
         family="Vidu 2.0",
-        label="Vidu 2.0: fast generation",
+        title="Vidu 2.0",
+        character="the older model, quick",
         durations=(4, 8),
         default_duration=4,
         resolutions=(
@@ -392,21 +419,24 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq3-pro",
                 IMG2VIDEO,
                 cite("000 002"),
-                "Q3 Pro: audio and video together",
+                "Vidu Q3 Pro",
+                "best quality",
             ),
             _q3(
                 "viduq3-turbo",
                 IMG2VIDEO,
                 cite("002", "[000] does not list it."),
-                "Q3 Turbo: faster than Q3 Pro",
+                "Vidu Q3 Turbo",
+                "faster than Q3 Pro",
             ),
-            _q2("viduq2-pro", IMG2VIDEO, cite("000 001"), "Q2 Pro: rich detail"),
-            _q2("viduq2-turbo", IMG2VIDEO, cite("000 001"), "Q2 Turbo: fast, good detail"),
+            _q2("viduq2-pro", IMG2VIDEO, cite("000 001"), "Vidu Q2 Pro", "rich detail"),
+            _q2("viduq2-turbo", IMG2VIDEO, cite("000 001"), "Vidu Q2 Turbo", "fast, good detail"),
             _q2(
                 "viduq2-pro-fast",
                 IMG2VIDEO,
                 cite("000"),
-                "Q2 Pro Fast: lowest price",
+                "Vidu Q2 Pro Fast",
+                "lowest price",
                 PRO_FAST_RESOLUTIONS,
                 PRO_FAST_RESOLUTION_SOURCE,
             ),
@@ -414,14 +444,18 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq2",
                 IMG2VIDEO,
                 cite("002", "A gateway's name for the Q2 series; not in [000]."),
-                "Q2 (gateway name)",
+                "Vidu Q2",
+                "KKIAI's name for the Q2 series",
             ),
-            _q1("viduq1", IMG2VIDEO, cite("000 002 003"), "Q1: clear, stable camera"),
+            _q1(
+                "viduq1", IMG2VIDEO, cite("000 002 003"), "Vidu Q1", "clear picture, stable camera"
+            ),
             _q1(
                 "viduq1-classic",
                 IMG2VIDEO,
                 cite("000"),
-                "Q1 Classic: richer camera moves",
+                "Vidu Q1 Classic",
+                "richer camera moves",
             ),
             _vidu20(IMG2VIDEO, cite("000")),
         )
@@ -433,30 +467,40 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq3-pro",
                 START_END2VIDEO,
                 cite("004"),
-                "Q3 Pro: audio and video together",
+                "Vidu Q3 Pro",
+                "best quality",
             ),
             _q3(
                 "viduq3-turbo",
                 START_END2VIDEO,
                 cite("004"),
-                "Q3 Turbo: faster than Q3 Pro",
+                "Vidu Q3 Turbo",
+                "faster than Q3 Pro",
             ),
-            _q2("viduq2-pro", START_END2VIDEO, cite("004"), "Q2 Pro: rich detail"),
-            _q2("viduq2-turbo", START_END2VIDEO, cite("004"), "Q2 Turbo: fast, good detail"),
+            _q2("viduq2-pro", START_END2VIDEO, cite("004"), "Vidu Q2 Pro", "rich detail"),
+            _q2("viduq2-turbo", START_END2VIDEO, cite("004"), "Vidu Q2 Turbo", "fast, good detail"),
             _q2(
                 "viduq2-pro-fast",
                 START_END2VIDEO,
                 cite("004"),
-                "Q2 Pro Fast: lowest price",
+                "Vidu Q2 Pro Fast",
+                "lowest price",
                 PRO_FAST_RESOLUTIONS,
                 cite("004", "720p or 1080p, default 720p."),
             ),
-            _q1("viduq1", START_END2VIDEO, cite("004"), "Q1: clear, smooth transitions"),
+            _q1(
+                "viduq1",
+                START_END2VIDEO,
+                cite("004"),
+                "Vidu Q1",
+                "clear picture, smooth transitions",
+            ),
             _q1(
                 "viduq1-classic",
                 START_END2VIDEO,
                 cite("004"),
-                "Q1 Classic: richer transitions",
+                "Vidu Q1 Classic",
+                "richer transitions",
             ),
             _vidu20(START_END2VIDEO, cite("004")),
         )

@@ -260,6 +260,14 @@ def options_for(
     return out
 
 
+def model_label(model: Model, provider_name: str = DEFAULT_PROVIDER) -> str:
+    """The model's name and character, with sound only where this provider makes it."""
+    sound = model.audio is not None and PROVIDERS[provider_name].takes_parameter(
+        model.endpoint, "audio"
+    )
+    return model.label_with(sound=sound)
+
+
 def models_offered(endpoint: str, provider_name: str = DEFAULT_PROVIDER) -> list[Model]:
     offered = PROVIDERS[provider_name].offered(endpoint)
     return [m for m in MODELS[endpoint].values() if m.name in offered]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -44,6 +45,20 @@ class Source:
 
     def __str__(self) -> str:
         return "[" + ", ".join(self.docs) + "]"
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return tuple(DOCUMENTS[d] for d in self.docs)
+
+    @property
+    def said(self) -> str:
+        """The note for people: each "[000]" it cites named by its document's title."""
+
+        def title(match: re.Match) -> str:
+            document = DOCUMENTS.get(match[1])
+            return document.title if document else match[0]
+
+        return re.sub(r"\[(\w+)\]", title, self.note)
 
     @property
     def titles(self) -> str:

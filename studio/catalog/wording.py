@@ -50,6 +50,22 @@ def ratio_text(width: int, height: int) -> str:
     return f"{shown}:1" if wide else f"1:{shown}"
 
 
+# Shapes people know, from wide to square: the examples of "a similar shape".
+COMMON_SHAPES = ((21, 9), (2, 1), (16, 9), (3, 2), (4, 3), (5, 4), (1, 1))
+
+
+def similar_shapes(high: float) -> str:
+    """How close two shapes must be, as shapes: "16:9 goes with 3:2, not with 4:3" where
+    one may be at most `high` times as wide (for its height) as the other."""
+    base = (16, 9)
+    relations = [(base[0] * h / (base[1] * w), (w, h)) for w, h in COMMON_SHAPES]
+    close = [shape for relation, shape in relations if 1 < relation <= high]
+    far = [shape for relation, shape in relations if relation > high]
+    if not close or not far:
+        return f"one at most {high - 1:.0%} wider than the other"
+    return f"{ratio_text(*base)} goes with {ratio_text(*close[-1])}, not with {ratio_text(*far[0])}"
+
+
 # How the user's words name each optional Vidu parameter.
 PARAMETER_WORDS = {
     "duration": "a duration",

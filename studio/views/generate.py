@@ -3,7 +3,9 @@
 One view per form. A plain GET shows it (prefilled from `?from=<generation>` for
 "generate again"); an htmx GET aimed at `#options` answers only the options that depend
 on the model, and the estimate; a POST checks everything, keeps the uploaded images
-whatever else is wrong, and stores and queues the generation when all is well.
+whatever else is wrong, and stores and queues the generation when all is well. A POST
+from someone whose role no longer allows generating makes nothing and answers the form
+again (403), with what they typed and uploaded kept and who can change their role.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from studio.forms import (
     KeptImageGone,
     raw_options,
 )
-from studio.models import Generation, InputImage, State
+from studio.models import Generation, InputImage, Membership, State
 from studio.vidu import registry
 
 # Fields besides the model options that a GET may prefill (`?prompt=...`).
@@ -54,9 +56,14 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     if endpoint not in catalog.ENDPOINTS:
         raise Http404
     membership = current_membership(request)
-    if not membership.can_generate:
+    refused = ""
+    if not membership.can_generate and request.method != "POST":
         raise PermissionDenied("Viewers can see the history but not make videos.")
-    if request.method == "POST":
+    if not membership.can_generate:
+        # Their role changed while the form was open: the form again, with what they
+        # typed (and their images) kept, and why nothing was made.
+        answer, refused = _refused(request, endpoint, membership), _refusal(membership)
+    elif request.method == "POST":
         answer = _post(request, endpoint, membership)
     else:
         answer = _get(request, endpoint, membership)
@@ -64,7 +71,7 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
         return answer
     form, notice, status = answer
     context = _context(form, endpoint)
-    context.update(team=membership.team, membership=membership, notice=notice)
+    context.update(team=membership.team, membership=membership, notice=notice, refused=refused)
     response = render(request, "generations/new.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -119,6 +126,31 @@ def _post(request: HttpRequest, endpoint: str, membership) -> Shown:
     return form, "", 422
 
 
+def _refused(request: HttpRequest, endpoint: str, membership) -> Shown:
+    """A submit by someone whose role no longer lets them generate: nothing is made; the
+    form comes back as they filled it, good uploads kept for when they may again."""
+    whose = {"team": membership.team, "owner": request.user}
+    form = GenerationForm(endpoint, request.POST, request.FILES, **whose)
+    form.is_valid()  # reads and checks the uploads, so good ones can be kept
+    form.keep_uploads()
+    form = GenerationForm(
+        endpoint, initial=form.carried_over(), kept=form.kept, token=form.token, **whose
+    )
+    return form, "", 403
+
+
+def _refusal(membership) -> str:
+    """Why a submit was refused, and who can change it."""
+    owners = Membership.objects.filter(team=membership.team, role=Membership.OWNER)
+    names = sorted(str(m.user) for m in owners.select_related("user"))
+    who = f"a team owner ({', '.join(names)})" if names else "a team owner"
+    return (
+        f"Your role in {membership.team.name} is now {membership.get_role_display().lower()}, "
+        f"which does not allow generating videos. Only {who} can change your role, on the "
+        "Team page."
+    )
+
+
 def _submit(request: HttpRequest, form: GenerationForm, membership) -> HttpResponse | None:
     """Store and queue the generation of a valid form; None with the form's errors added
     when it cannot be made."""
@@ -169,7 +201,10 @@ def _context(form: GenerationForm, endpoint: str) -> dict:
         "provider": form.provider,
         "team": form.team,
         "models": catalog.models_offered(endpoint, form.provider.name),
-        "missing_models": catalog.missing_models(endpoint, form.provider.name),
+        "missing_models": [
+            (catalog.get_model(endpoint, name).title, why)
+            for name, why in catalog.missing_models(endpoint, form.provider.name)
+        ],
         "estimate": form.estimate(),
         "limits": catalog.LIMITS,
         "price_source": catalog.PRICE_SOURCE,
@@ -205,6 +240,9 @@ def _from_generation(request: HttpRequest, endpoint: str):
     if request.GET.get("vary_seed"):
         initial["seed"] = secrets.randbelow(catalog.SEED_MAX) + 1
         notice = "Generating again with a new seed: everything else is as before."
+    elif request.GET.get("same_seed") and generation.seed_used is not None:
+        initial["seed"] = generation.seed_used
+        notice = "Generating again with the seed the earlier video was made with."
     staged = staging.from_generation(generation, membership.team, request.user)
     fields = catalog.endpoint_rules(endpoint).image_fields
     kept = dict(zip(fields, staged, strict=False))
