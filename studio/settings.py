@@ -84,6 +84,7 @@ if STUDIO_LOCAL_SECRET_KEY:
     SECRET_KEY = stored_secret_key(DATA_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_FAILURE_VIEW = "studio.views.errors.csrf_failure"  # the studio's 403 page, in plain words
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -56,6 +56,40 @@ def test_htmx_gets_the_share_section_back(client, bob, finished):
     assert f"/s/{share.token}/" in html and not share.show_prompt
 
 
+def section_of(html: str) -> str:
+    start = html.index('<section class="shares" id="shares">')
+    return html[start : html.index("</section>", start)]
+
+
+def messages_of(html: str) -> str:
+    start = html.index('id="messages"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_without_javascript_the_confirmation_is_beside_the_new_link(client, bob, finished):
+    client.force_login(bob)
+    response = client.post(reverse("share_create", args=[finished.pk]))
+    assert response["Location"] == reverse("generation", args=[finished.pk]) + "#shares"
+    html = client.get(response["Location"]).content.decode()
+    share = ShareLink.objects.get()
+    item = section_of(html).split(f'<li id="share-{share.pk}"', 1)[1].split("</li>", 1)[0]
+    assert f"/s/{share.token}/" in item and "Link made" in item
+    assert "Link made" not in messages_of(html)
+    assert "Copy" in item  # shown by studio.js
+    # Said once: the next visit has no confirmation.
+    assert "Link made" not in client.get(response["Location"]).content.decode()
+
+
+def test_with_htmx_the_confirmation_comes_with_the_section(client, bob, finished):
+    client.force_login(bob)
+    ShareLink.objects.create(generation=finished, created_by=bob)
+    html = client.post(reverse("share_create", args=[finished.pk]), headers=HTMX).content.decode()
+    newest = ShareLink.objects.latest("created_at")
+    item = html.split(f'<li id="share-{newest.pk}" class="new"', 1)[1].split("</li>", 1)[0]
+    assert "Link made" in item
+    assert html.count("Link made") == 1  # not in the out-of-band messages too
+
+
 def test_it_refuses_to_share_what_has_no_video(client, bob, team):
     g = make_generation(team, bob, state="processing")
     client.force_login(bob)

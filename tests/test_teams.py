@@ -212,6 +212,22 @@ def test_a_sign_up_mistake_is_explained_and_keeps_the_invite(client, team):
     assert not get_user_model().objects.filter(username="nina").exists()
 
 
+def test_a_refused_password_is_explained_under_it_and_what_was_typed_stays(client, team):
+    invite = invite_for(team)
+    response = client.post(
+        reverse("invite", args=[invite.token]),
+        {"username": "nina", "password1": "short", "password2": "short"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    password1 = html[html.index('for="id_password1"') : html.index('for="id_password2"')]
+    password2 = html[html.index('for="id_password2"') : html.index("Sign up and join")]
+    assert 'id="error-password1"' in password1 and "too short" in password1
+    assert "error-password2" not in password2 and "too short" not in password2
+    assert 'value="nina"' in html
+    assert password1.count('value="short"') == 1 and password2.count('value="short"') == 1
+
+
 def test_a_taken_username_is_explained(client, team, alice):
     invite = invite_for(team)
     response = client.post(

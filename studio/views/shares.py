@@ -48,8 +48,16 @@ def create(request: HttpRequest, generation_id) -> HttpResponse:
         show_prompt=request.POST.get("show_prompt") in ("on", "1", "true"),
         created_by=request.user,
     )
-    messages.success(request, "Anyone with the new link can watch this video.")
+    # Said beside the new link in the share section (teams/flash.html leaves it there),
+    # after htmx's swap and after a plain POST's redirect to the section alike.
+    messages.success(
+        request, "Link made: anyone with it can watch this video.", extra_tags=made_tag(share)
+    )
     return _answer(request, generation, membership, new_share=share.pk)
+
+
+def made_tag(share: ShareLink) -> str:
+    return f"in-section share-made-{share.pk}"
 
 
 @require_POST

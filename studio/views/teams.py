@@ -201,8 +201,21 @@ def switch(request: HttpRequest) -> HttpResponse:
 
 
 class SignUpForm(UserCreationForm):
+    """A new person's account. A password the rules refuse is explained under the password
+    itself (Django puts it under the confirmation); after a mistake the page comes back
+    with what the person typed, passwords included: their own fresh input, sent back only
+    to them in the answer to their POST, so they correct it instead of typing both again."""
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("password1", "password2"):
+            self.fields[name].widget.render_value = True
+
+    def validate_password_for_user(self, user, password_field_name="password1"):
+        super().validate_password_for_user(user, password_field_name)
 
 
 @require_http_methods(["GET", "POST"])
