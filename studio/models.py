@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import statistics
 import uuid
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from studio import catalog
@@ -115,6 +118,70 @@ class ResultStatus(models.TextChoices):
     UNAVAILABLE = "unavailable", "Could not be copied"
 
 
+SEARCH_TERMS = re.compile(r'"([^"]+)"|(\S+)')
+MAX_SEARCH_TERMS = 8
+# PostgreSQL's full-text match of a prompt, in English: it finds other forms of each word
+# ("sunsets" for "sunset", "running" for "run") and skips words like "at". Migration 0010
+# indexes the same expression.
+PROMPT_FULL_TEXT = (
+    'to_tsvector(\'english\'::regconfig, "studio_generation"."prompt") '
+    "@@ websearch_to_tsquery('english'::regconfig, %s)"
+)
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a search, each to be found somewhere in the prompt, in any order and
+    any case; "words in quotes" stay one phrase; at most eight, repeats dropped."""
+    terms = [(phrase or word).strip().strip('"') for phrase, word in SEARCH_TERMS.findall(q)]
+    unique: dict[str, str] = {}
+    for term in terms:
+        if term:  # a stray quote alone is no word
+            unique.setdefault(term.casefold(), term)
+    return list(unique.values())[:MAX_SEARCH_TERMS]
+
+
+class GenerationQuerySet(models.QuerySet):
+    def matching(self, q: str):
+        """Generations whose prompt has every word of `q`, in any order and any case, a
+        word still being typed included ("sun" finds "sunset"): each word is a LIKE that
+        PostgreSQL's trigram index (migration 0006) serves. On PostgreSQL its full-text
+        search finds more: other forms of the words ("sunsets hill" finds "hills at
+        sunset"), unless the search quotes a phrase. SQLite has no full-text search without
+        an extension, so words are matched as they are typed there."""
+        terms = search_terms(q)
+        if not terms:
+            return self
+        every_word = models.Q()
+        for term in terms:
+            every_word &= models.Q(prompt__icontains=term)
+        # Quotes ask for the exact words; full-text search would drop the small ones.
+        if connection.vendor == "postgresql" and '"' not in q:
+            full_text = RawSQL(PROMPT_FULL_TEXT, (q,), output_field=models.BooleanField())
+            every_word |= models.Q(full_text)
+        return self.filter(every_word)
+
+    def typical_seconds(self, team, model: str, provider: str, runs: int = 20) -> float | None:
+        """The median time, in seconds, the team's last `runs` successful videos of
+        `model` at `provider` took from creation to the provider's "done" (made at once,
+        not off-peak); None when there are none. One query, read through an index on
+        (team, model, created_at)."""
+        times = list(
+            self.filter(
+                team=team,
+                model=model,
+                provider=provider,
+                state=State.SUCCESS,
+                finished_at__isnull=False,
+            )
+            .filter(models.Q(params__off_peak=False) | models.Q(params__off_peak__isnull=True))
+            .order_by("-created_at", "-id")
+            .values_list("created_at", "finished_at")[:runs]
+        )
+        if not times:
+            return None
+        return statistics.median((done - made).total_seconds() for made, done in times)
+
+
 class Generation(models.Model):
     ENDPOINTS = [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS]
 
@@ -164,6 +231,8 @@ class Generation(models.Model):
     # again. Unique, so two submits at the same instant cannot both create.
     form_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
+    objects = GenerationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         # The history lists a team's generations newest first, by (created_at, id) so the
@@ -197,6 +266,15 @@ class Generation(models.Model):
     @property
     def provider_label(self) -> str:
         return self.provider_rules.label
+
+    @property
+    def model_title(self) -> str:
+        """The model's name for people ("Vidu Q2 Turbo"); its id when the catalog no
+        longer lists it."""
+        try:
+            return catalog.get_model(self.endpoint, self.model).title
+        except KeyError:
+            return self.model
 
     @property
     def cost_reported(self) -> bool:

@@ -146,6 +146,21 @@ def cost_fields(view: TaskView) -> dict:
     return {}
 
 
+def seed_fields(generation: Generation, view: TaskView) -> dict:
+    """The generation field for the seed the task was made with: the one the provider
+    reports (it draws one when asked for none), else the one asked for; {} when neither
+    is known or it is already stored."""
+    if generation.seed_used is not None:
+        return {}
+    seed = view.seed if view.seed is not None and 0 < view.seed < 2**63 else None
+    if seed is None:
+        asked = generation.params.get("seed")
+        seed = (
+            asked if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0 else None
+        )
+    return {} if seed is None else {"seed_used": seed}
+
+
 def renew_claim(generation: Generation, **fields) -> bool:
     """Keep our claim alive before each attempt; False when it is no longer ours.
 
@@ -353,12 +368,17 @@ def accepted(generation: Generation, view: TaskView, how: str) -> None:
         error_message="",
         next_poll_at=first_poll_at(generation),
         **cost_fields(view),
+        **seed_fields(generation, view),
     )
     if not generation.advance(State.CREATED, "submit", f"task {view.task_id} {how}", **fields):
         # A callback raced ahead and moved the state; the task id must still be kept.
         Generation.objects.filter(pk=generation.pk, provider_task_id="").update(
             provider_task_id=view.task_id
         )
+        if "seed_used" in fields:
+            Generation.objects.filter(pk=generation.pk, seed_used__isnull=True).update(
+                seed_used=fields["seed_used"]
+            )
     if view.state != State.CREATED:
         apply_view(generation, view, "poll")
 

@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.models import AT_PROVIDER, Generation, State
-from studio.submission import cost_fields, dialect_for
+from studio.submission import cost_fields, dialect_for, seed_fields
+from studio.vidu import registry
 from studio.vidu.base import ProviderError, TaskView
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,11 @@ def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
     from studio.jobs import enqueue_fetch
 
     state = view.state
-    fields: dict = {"next_poll_at": next_poll_at(generation), **cost_fields(view)}
+    fields: dict = {
+        "next_poll_at": next_poll_at(generation),
+        **cost_fields(view),
+        **seed_fields(generation, view),
+    }
     if not generation.provider_task_id:
         fields["provider_task_id"] = view.task_id
     if state == State.SUCCESS and view.videos and len(view.videos[0].url) <= 2000:
@@ -43,6 +48,9 @@ def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
         costs = cost_fields(view)
         if costs and generation.state == state:
             Generation.objects.filter(pk=generation.pk, state=state).update(**costs)
+        seed = seed_fields(generation, view)
+        if seed:
+            Generation.objects.filter(pk=generation.pk, seed_used__isnull=True).update(**seed)
     if moved and state == State.SUCCESS:
         enqueue_fetch(generation.pk)
     return moved
@@ -171,6 +179,32 @@ class CannotCancel(Exception):
     """The message says why, in the user's words."""
 
 
+def cancel_refusal(generation: Generation) -> str:
+    """Why a press of "cancel" could not work now, in the user's words; "" when it could:
+    before the provider has the task, or an off-peak task at a provider that cancels,
+    not yet started."""
+    label = generation.provider_label
+    if generation.state in (State.QUEUED, State.UNCONFIRMED):
+        return ""
+    if generation.state == State.SUBMITTING:
+        return f"It is being sent to {label} right now; try again in a moment."
+    if generation.is_terminal:
+        return f"It has already ended ({generation.get_state_display().lower()})."
+    if not registry.dialect_class(generation.provider).cancels:
+        return f"{label} offers no way to cancel a task once it is sent."
+    if generation.state == State.PROCESSING:
+        return (
+            f"{label} is already making this video, and a running task cannot be cancelled: "
+            "only off-peak tasks still waiting for their slot can be."
+        )
+    if not generation.params.get("off_peak"):
+        return (
+            f"{label} cannot cancel a task once it has been sent: only off-peak tasks "
+            "waiting for their slot can be cancelled, and this one was sent to be made at once."
+        )
+    return ""
+
+
 def cancel(generation: Generation) -> str:
     """Cancel a generation if it can still be cancelled; return what happened."""
     label = generation.provider_label
@@ -186,23 +220,11 @@ def cancel(generation: Generation) -> str:
         ):
             return f"Stopped here. If {label} did make the task, the studio does not follow it."
         generation.refresh_from_db()
-    if generation.state == State.SUBMITTING:
-        raise CannotCancel(f"It is being sent to {label} right now; try again in a moment.")
-    if generation.is_terminal:
-        raise CannotCancel(f"It has already ended ({generation.get_state_display().lower()}).")
-    dialect = dialect_for(generation)
-    if not dialect.cancels:
-        raise CannotCancel(f"{label} offers no way to cancel a task once it is sent.")
-    if generation.state == State.PROCESSING:
-        raise CannotCancel(
-            f"{label} is already making this video; a running task cannot be cancelled."
-        )
-    if not generation.params.get("off_peak"):
-        raise CannotCancel(
-            f"{label} can cancel only off-peak tasks; this one was sent to be made at once."
-        )
+    refusal = cancel_refusal(generation)
+    if refusal:
+        raise CannotCancel(refusal)
     try:
-        dialect.cancel(generation.provider_task_id)
+        dialect_for(generation).cancel(generation.provider_task_id)
     except ProviderError as exc:
         raise CannotCancel(f"{label} did not cancel it: {exc.plain}") from None
     generation.advance(

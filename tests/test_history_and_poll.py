@@ -1,11 +1,14 @@
 import re
+from datetime import timedelta
+from html import escape as html_escape
 
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Generation, GenerationEvent
+from studio import task_updates
+from studio.models import Generation, GenerationEvent, Team
 from tests.factories import attach_video, make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -307,7 +310,7 @@ def test_the_detail_page_explains_a_failure_in_plain_words(client, alice, team):
     html = client.get(reverse("generation", args=[g.pk])).content.decode()
     assert "Vidu refused the prompt under its content policy." in html
     assert "TaskPromptPolicyViolation" in html
-    assert re.search(r"<time [^>]*>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</time> Failed", html)
+    assert re.search(r"<time data-local[^>]*>\d\d:\d\d:\d\d UTC</time> Failed", html)
 
 
 def test_the_detail_page_offers_to_make_it_again(client, bob, team):
@@ -328,7 +331,7 @@ def test_viewers_get_no_actions(client, vera, team, alice):
 
 
 def test_the_cancel_button_shows_only_while_in_flight(client, bob, team):
-    flying = make_generation(team, bob, state="queueing")
+    flying = make_generation(team, bob, state="queueing", params={"off_peak": True})
     done = make_generation(team, bob, state="failed")
     client.force_login(bob)
     html = client.get(reverse("generation", args=[flying.pk])).content.decode()
@@ -337,6 +340,39 @@ def test_the_cancel_button_shows_only_while_in_flight(client, bob, team):
         "Cancel this video"
         not in client.get(reverse("generation", args=[done.pk])).content.decode()
     )
+
+
+@pytest.mark.parametrize(
+    "state, params, offered",
+    [
+        ("queued", {}, True),
+        ("queueing", {"off_peak": True}, True),
+        ("created", {"off_peak": True}, True),
+        ("created", {}, False),
+        ("queueing", {}, False),
+        ("processing", {"off_peak": True}, False),
+        ("submitting", {}, False),
+    ],
+)
+def test_cancel_is_offered_only_where_it_can_work(client, bob, team, state, params, offered):
+    g = make_generation(team, bob, state=state, task_id="t1", params=params)
+    client.force_login(bob)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert ("Cancel this video" in html) is offered
+    assert ('class="muted small no-cancel"' in html) is not offered
+    if not offered:
+        # The line says why, and a press would have been refused with the same words.
+        with pytest.raises(task_updates.CannotCancel) as refused:
+            task_updates.cancel(g)
+        assert html_escape(str(refused.value)) in html
+
+
+def test_a_made_at_once_task_says_why_it_has_no_cancel(client, bob, team):
+    g = make_generation(team, bob, state="processing", task_id="t1")
+    client.force_login(bob)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert "a running task cannot be cancelled" in html
+    assert "only off-peak tasks still waiting for their slot" in html
 
 
 def test_a_video_that_could_not_be_copied_can_be_retried(client, bob, team):
@@ -361,8 +397,106 @@ def test_the_detail_page_offers_every_download(client, bob, team):
 
 
 def test_the_status_poll_keeps_the_actions(client, bob, team):
-    g = make_generation(team, bob, state="queued")
+    g = make_generation(team, bob, state="queued", params={"off_peak": True})
     client.force_login(bob)
     Generation.objects.filter(pk=g.pk).update(state="queueing")
     html = poll(client, [g], view="status").content.decode()
     assert "Cancel this video" in html
+
+
+def ran(team, author, seconds, *, ago_minutes=10, **fields):
+    """A finished generation that took `seconds` from creation to the provider's done."""
+    g = make_generation(team, author, state=fields.pop("state", "success"), **fields)
+    made = timezone.now() - timedelta(minutes=ago_minutes)
+    Generation.objects.filter(pk=g.pk).update(
+        created_at=made, finished_at=made + timedelta(seconds=seconds)
+    )
+    return g
+
+
+def test_the_usual_time_is_the_median_of_the_teams_recent_runs_of_that_model(
+    alice, team, django_assert_num_queries
+):
+    other_team = Team.objects.create(name="Other")
+    for minutes, seconds in enumerate((30, 50, 40, 1000)):
+        ran(team, alice, seconds, ago_minutes=minutes + 1)
+    ran(team, alice, 600, ago_minutes=5, state="failed")
+    ran(team, alice, 900, ago_minutes=5, model="viduq1")
+    ran(team, alice, 900, ago_minutes=5, provider="kkiai")
+    ran(team, alice, 900, ago_minutes=5, params={"off_peak": True, "duration": 2})
+    ran(other_team, alice, 900, ago_minutes=5)
+    with django_assert_num_queries(1):
+        assert Generation.objects.typical_seconds(team, "viduq2-turbo", "official") == 45
+    assert Generation.objects.typical_seconds(team, "viduq2-turbo", "official", runs=3) == 40
+    assert Generation.objects.typical_seconds(team, "viduq2-pro", "official") is None
+
+
+def test_only_the_last_twenty_runs_count(alice, team):
+    for minutes in range(25):  # the five oldest took an hour; the twenty newest, 20 s
+        ran(team, alice, 3600 if minutes >= 20 else 20, ago_minutes=minutes + 1)
+    assert Generation.objects.typical_seconds(team, "viduq2-turbo", "official") == 20
+
+
+def test_durations_and_moments_in_words():
+    from studio.templatetags.times import ago, span, span_between
+
+    now = timezone.now()
+    assert [span(s) for s in (0, 9, 59.4, 60, 100, 3600, 3720, 90000)] == [
+        "0 s",
+        "9 s",
+        "59 s",
+        "1 min",
+        "1 min 40 s",
+        "1 h",
+        "1 h 2 min",
+        "1 d 1 h",
+    ]
+    assert span_between(now, now + timedelta(seconds=9)) == "9 s"
+    assert span_between(now, None) == ""
+    assert ago(now - timedelta(seconds=20), now) == "just now"
+    assert ago(now - timedelta(seconds=150), now) == "2 min ago"
+
+
+def test_a_nine_second_run_says_so_on_its_page(client, alice, team):
+    g = ran(team, alice, 9, task_id="t9")
+    client.force_login(alice)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert "(took 9 s)" in html and "minutes" not in html
+
+
+def test_the_status_poll_brings_the_side_panel_too(client, bob, team):
+    g = make_generation(team, bob, state="processing")
+    client.force_login(bob)
+    Generation.objects.filter(pk=g.pk).update(
+        state="success", provider_task_id="vidu-42", finished_at=timezone.now()
+    )
+    html = poll(client, [g], view="status").content.decode()
+    assert f'id="facts-{g.pk}" hx-swap-oob="true"' in html
+    assert "<dt>Finished</dt>" in html and "vidu-42" in html
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_the_simulators_figures_are_labelled_as_simulated(client, alice, team, settings, simulated):
+    settings.VIDU_USING_SIMULATOR = simulated
+    g = make_generation(team, alice, state="success", credits=5)
+    client.force_login(alice)
+    html = client.get(reverse("generation", args=[g.pk])).content.decode()
+    assert ("Simulated charge" in html) is simulated
+    assert ("(the simulator spends nothing)" in html) is simulated
+    assert ("Charged by Vidu" in html) is not simulated
+    assert "<strong>5</strong> credits" in html
+
+
+def test_a_card_says_just_now_the_models_name_and_a_simulated_charge(client, alice, team):
+    fresh = make_generation(team, alice, state="success", credits=5)
+    older = make_generation(team, alice, state="success", credits=1)
+    Generation.objects.filter(pk=older.pk).update(
+        created_at=timezone.now() - timedelta(hours=3, minutes=5)
+    )
+    client.force_login(alice)
+    html = client.get(reverse("history")).content.decode()
+    card = html[html.index(f'id="gen-{fresh.pk}"') :][:3000]
+    assert "just now" in card and "0 minutes" not in card
+    assert "Vidu Q2 Turbo" in card  # the model's name for people; its id in the tooltip
+    assert "5 credits (simulated)" in card  # the tests run on the simulator
+    assert "3 h 5 min ago" in html[html.index(f'id="gen-{older.pk}"') :][:3000]

@@ -24,6 +24,7 @@ from studio.vidu.base import (
     Submission,
     TaskView,
     Video,
+    as_int,
     with_reason,
 )
 
@@ -118,7 +119,7 @@ class Official(Dialect):
             state=STATES.get(answer.state, CREATED),
             cost=Cost.of(answer.credits, CREDITS),
             payload=answer.payload or "",
-            seed=answer.seed,
+            seed=as_int(answer.seed),
         )
 
     def query(self, task_id: str) -> TaskView:
@@ -156,6 +157,7 @@ class Official(Dialect):
             reason=reason,
             message=message,
             payload=task.payload,
+            seed=as_int(task.seed),
         )
 
     def cancel(self, task_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -41,7 +43,7 @@ class CreateResponse(BaseModel):
     model: str | None = None
     prompt: str | None = None
     duration: int | None = None
-    seed: int | None = None
+    seed: Any = None  # an int, a string at some gateways; read by base.as_int
     resolution: str | None = None
     payload: str | None = None
     off_peak: bool | None = None
@@ -68,6 +70,7 @@ class TaskResponse(BaseModel):
     err_code: str = ""
     credits: int | None = None
     payload: str = ""
+    seed: Any = None  # not in the documented answer; read where a provider adds it
     bgm: bool | None = None
     off_peak: bool | None = None
     creations: list[CreationOut] = Field(default_factory=list)
@@ -82,6 +85,7 @@ class ListedTask(BaseModel):
     model: str | None = None
     payload: str = ""
     credits: int | None = None
+    seed: Any = None
     created_at: str | None = None
     creations: list[CreationOut] = Field(default_factory=list)
 

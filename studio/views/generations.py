@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from studio import catalog
+from studio import catalog, task_updates
 from studio.access import generation_for, pick_membership
 from studio.models import IN_PROGRESS, Creation, Generation, Membership, State
 from studio.views.polls import poll_query, poll_seconds
@@ -91,7 +91,7 @@ class HistoryFilters(forms.Form):
         """Apply the valid filters; an invalid one is shown beside its field and ignored."""
         data = self.cleaned_data if self.is_bound else {}
         if data.get("q"):
-            generations = generations.filter(prompt__icontains=data["q"])
+            generations = generations.matching(data["q"])
         if data.get("mine"):
             generations = generations.filter(author=user)
         if data.get("state"):
@@ -180,9 +180,12 @@ def parameters(generation: Generation) -> list[tuple[str, str]]:
         ("Kind", generation.get_endpoint_display()),
         ("Model", generation.model),
     ]
-    for key, value in generation.params.items():
+    params = generation.params
+    if generation.seed_used is not None and "seed" not in params:
+        params = {**params, "seed": 0}
+    for key, value in params.items():
         if key == "seed" and not value:
-            value = "random"
+            value = random_seed_text(generation)
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         elif key == "payload" and len(str(value)) > 200:
@@ -191,11 +194,34 @@ def parameters(generation: Generation) -> list[tuple[str, str]]:
     return rows
 
 
+def random_seed_text(generation: Generation) -> str:
+    """The Seed row of a generation sent without a seed: the one its provider drew."""
+    if generation.seed_used is not None:
+        return f"{generation.seed_used} (random, as drawn by {generation.provider_label})"
+    if generation.provider_task_id:
+        return f"random ({generation.provider_label} did not say which)"
+    return "random"
+
+
+def expected_seconds(generation: Generation) -> float | None:
+    """How long videos like this one usually take, while one is being made."""
+    if not generation.in_flight or generation.state == State.SUCCESS:
+        return None
+    if generation.params.get("off_peak"):
+        return None
+    return Generation.objects.typical_seconds(
+        generation.team_id, generation.model, generation.provider
+    )
+
+
 def status_context(generation: Generation, membership: Membership) -> dict:
     """What generations/status.html needs, on the page and in the poll alike."""
     can_generate = membership.can_generate
     return {
         "generation": generation,
+        "parameters": parameters(generation),
+        "expected_seconds": expected_seconds(generation),
+        "cancel_refusal": task_updates.cancel_refusal(generation),
         "creation": next(iter(generation.creations.all()), None),
         "membership": membership,
         "can_generate": can_generate,
@@ -215,7 +241,6 @@ def detail_context(generation: Generation, membership: Membership) -> dict:
     return {
         **status_context(generation, membership),
         "images": generation.images.all(),
-        "parameters": parameters(generation),
         "poll_query": poll_query([generation]),
         "poll_view": "status",
         "poll_seconds": poll_seconds([generation]),

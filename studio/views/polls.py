@@ -137,6 +137,8 @@ def _full_poll(request: HttpRequest, seen: dict[str, str] | None) -> HttpRespons
                 }
             context["oob"] = True
             parts.append(render_to_string(f"generations/{view}.html", context, request))
+            if view == "status":  # the side panel's Finished, task and seed change too
+                parts.append(render_to_string("generations/facts.html", context, request))
     query = poll_query(generations)
     if query:
         parts.append(
