@@ -256,18 +256,18 @@ def test_a_pasted_image_goes_to_the_first_empty_frame_or_the_focused_one(
     ]
 
 
+def choose_frames(page, start: tuple[str, bytes], end: tuple[str, bytes]) -> None:
+    for field, (name, data) in (("start_image", start), ("end_image", end)):
+        page.set_input_files(
+            f"input[name={field}]", {"name": name, "mimeType": "image/png", "buffer": data}
+        )
+
+
 @SIZES
 def test_the_frames_swap_chosen_files_and_kept_images(page, live_server, alice, media_root, size):
     open_form(page, live_server.url, "start-end2video", size)
     assert page.is_visible("[data-swap-frames]")
-    page.set_input_files(
-        "input[name=start_image]",
-        {"name": "dawn.png", "mimeType": "image/png", "buffer": png(640, 360)},
-    )
-    page.set_input_files(
-        "input[name=end_image]",
-        {"name": "dusk.png", "mimeType": "image/png", "buffer": png(800, 450)},
-    )
+    choose_frames(page, ("dawn.png", png(640, 360)), ("dusk.png", png(800, 450)))
     page.click("[data-swap-frames]")
     assert (chosen_name(page, "start_image"), chosen_name(page, "end_image")) == (
         "dusk.png",
@@ -300,14 +300,7 @@ def test_without_javascript_the_plain_file_inputs_still_work(
     page = page_without_js
     open_form(page, live_server.url, "start-end2video", PHONE)
     assert page.locator("[data-swap-frames]").is_hidden()
-    page.set_input_files(
-        "input[name=start_image]",
-        {"name": "a.png", "mimeType": "image/png", "buffer": png(640, 360)},
-    )
-    page.set_input_files(
-        "input[name=end_image]",
-        {"name": "b.png", "mimeType": "image/png", "buffer": png(640, 360)},
-    )
+    choose_frames(page, ("a.png", png(640, 360)), ("b.png", png(640, 360)))
     page.click("button.primary")
     page.wait_for_url(f"{live_server.url}/generations/*/")
     assert Generation.objects.get().images.count() == 2

@@ -117,20 +117,16 @@ def test_it_serves_everything_and_ctrl_c_stops_it_all(tmp_path):
 
 def test_running_installs_only_what_runs(tmp_path):
     """`make run` on a fresh machine installs the studio, not the test tools."""
-    plan = subprocess.run(
-        ["make", "-n", "run", f"VENV={tmp_path / 'venv'}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    installs = [line for line in plan.splitlines() if "pip install" in line]
-    assert installs and all("[test]" not in line for line in installs), plan
-    tests_plan = subprocess.run(
-        ["make", "-n", "test", f"VENV={tmp_path / 'venv'}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert '-e ".[test]"' in tests_plan
+
+    def plan(target: str) -> str:
+        return subprocess.run(
+            ["make", "-n", target, f"VENV={tmp_path / 'venv'}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    installs = [line for line in plan("run").splitlines() if "pip install" in line]
+    assert installs and all("[test]" not in line for line in installs), installs
+    assert '-e ".[test]"' in plan("test")

@@ -46,27 +46,24 @@
     return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
   }
 
-  function tick() {
+  // Each element marked with `attribute` counts up from its base in seconds, by this
+  // browser's clock since it first saw the element; `say` words the count.
+  function count(attribute, say) {
     const now = performance.now();
-    for (const element of document.querySelectorAll("[data-elapsed-base]")) {
+    for (const element of document.querySelectorAll(`[${attribute}]`)) {
       if (!element.dataset.seenAt) element.dataset.seenAt = String(now);
-      const base = Number(element.dataset.elapsedBase);
+      const base = Number(element.getAttribute(attribute));
       if (Number.isNaN(base)) continue;
-      element.textContent = span(base + (now - Number(element.dataset.seenAt)) / 1000);
+      element.textContent = say(base + (now - Number(element.dataset.seenAt)) / 1000);
     }
   }
 
-  // "just now" under a minute, then "3 min ago", counted like the clocks above.
-  function ago() {
-    const now = performance.now();
-    for (const element of document.querySelectorAll("[data-ago-base]")) {
-      if (!element.dataset.seenAt) element.dataset.seenAt = String(now);
-      const base = Number(element.dataset.agoBase);
-      if (Number.isNaN(base)) continue;
-      const seconds = base + (now - Number(element.dataset.seenAt)) / 1000;
-      element.textContent = seconds < 60 ? "just now" : `${span(Math.floor(seconds / 60) * 60)} ago`;
-    }
-  }
+  const tick = () => count("data-elapsed-base", span);
+  // "just now" under a minute, then "3 min ago".
+  const ago = () =>
+    count("data-ago-base", (seconds) =>
+      seconds < 60 ? "just now" : `${span(Math.floor(seconds / 60) * 60)} ago`,
+    );
 
   function refresh() {
     ago();
