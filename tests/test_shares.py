@@ -238,3 +238,11 @@ def test_a_viewer_elsewhere_gets_404_like_any_outsider(client, django_user_model
     client.force_login(outsider)
     assert client.post(reverse("share_create", args=[finished.pk])).status_code == 404
     assert client.post(reverse("generation_cancel", args=[finished.pk])).status_code == 404
+
+
+def test_a_new_link_says_it_was_made_just_now(client, bob, finished):
+    client.force_login(bob)
+    client.post(reverse("share_create", args=[finished.pk]))
+    page = client.get(reverse("generation", args=[finished.pk])).content.decode()
+    section = page[page.index('id="shares"') :]
+    assert "just now" in section and "0 minutes" not in section
