@@ -27,7 +27,7 @@ from studio.supervise import GaveUp, Supervisor
 
 # Ctrl-C gives each process this long to stop in order before what is left is killed: the
 # studio is built to lose nothing when its worker dies mid-job.
-STOP_GRACE_SECONDS = 2.0
+STOP_GRACE_SECONDS = 1.5
 READY_WAIT_SECONDS = 60
 
 
