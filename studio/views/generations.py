@@ -178,7 +178,7 @@ def parameters(generation: Generation) -> list[tuple[str, str]]:
     """Every parameter the generation was made with, in the user's words."""
     rows = [
         ("Kind", generation.get_endpoint_display()),
-        ("Model", generation.model),
+        ("Model", model_name(generation)),
     ]
     params = generation.params
     if generation.seed_used is not None and "seed" not in params:
@@ -192,6 +192,13 @@ def parameters(generation: Generation) -> list[tuple[str, str]]:
             value = str(value)[:200] + "…"
         rows.append((PARAM_LABELS.get(key, key), str(value)))
     return rows
+
+
+def model_name(generation: Generation) -> str:
+    """The model for people, with the id the provider knows it by: "Vidu Q2 Turbo
+    (viduq2-turbo)"."""
+    title = generation.model_title
+    return title if title == generation.model else f"{title} ({generation.model})"
 
 
 def random_seed_text(generation: Generation) -> str:
