@@ -34,6 +34,9 @@ class Membership(models.Model):
     team = models.ForeignKey(Team, models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=ROLES, default=MEMBER)
     created_at = models.DateTimeField(default=timezone.now)
+    # An owner's monthly limit for this person, in credits, beside the team's budget;
+    # None: no limit of their own.
+    monthly_limit = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership")]
@@ -182,6 +185,25 @@ class GenerationQuerySet(models.QuerySet):
         return statistics.median((done - made).total_seconds() for made, done in times)
 
 
+class Batch(models.Model):
+    """Variants of one request made together: the same request with different seeds, or
+    on up to four models side by side."""
+
+    SEEDS, MODELS = "seeds", "models"
+    MODES = [(SEEDS, "Different seeds"), (MODELS, "Different models")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, models.CASCADE, related_name="batches")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="batches"
+    )
+    mode = models.CharField(max_length=10, choices=MODES, default=SEEDS)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.mode})"
+
+
 class Generation(models.Model):
     ENDPOINTS = [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS]
 
@@ -230,6 +252,15 @@ class Generation(models.Model):
     # of the same render (a double click, a resent POST) finds it here instead of paying
     # again. Unique, so two submits at the same instant cannot both create.
     form_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Variants asked for together (several seeds, or several models) share a batch.
+    batch = models.ForeignKey(
+        "Batch", models.SET_NULL, null=True, blank=True, related_name="generations"
+    )
+    # Hidden from the team's history (a soft delete); owners can restore it.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = GenerationQuerySet.as_manager()
 
@@ -554,3 +585,19 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Star(models.Model):
+    """A person's star on a video: the team sees how many each has and sorts by them."""
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="stars")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "user"], name="one_star_a_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s star on {self.generation_id}"
