@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from studio import catalog
-from studio.models import UNCHARGED_ENDINGS, Generation, Team  # noqa: F401 (tests name it here)
+from studio.models import UNCHARGED_ENDINGS, Generation, Membership, Team  # noqa: F401 (tests name it here)
 
 
 class OverBudget(Exception):
@@ -89,9 +89,31 @@ def spent_this_month(team: Team | int, now: datetime | None = None) -> int:
     return this_month(team, now).aggregate(total=Coalesce(Sum(COST), 0))["total"]
 
 
-def enforce(generation: Generation) -> None:
-    """Refuse `generation`, just inserted in the current transaction, when it takes its
-    team past the monthly budget (raise OverBudget, so the transaction rolls back).
+class OverLimit(OverBudget):
+    """Generations would take their author past their own monthly limit in the team."""
+
+    def __init__(self, limit: int, spent: int, estimate: int):
+        self.budget, self.spent, self.estimate = limit, spent, estimate
+        self.remaining = max(0, limit - spent)
+        left = f"{self.remaining} credit" if self.remaining == 1 else f"{self.remaining} credits"
+        Exception.__init__(
+            self,
+            f"This would take you past your own monthly limit of {limit} credits in this "
+            f"team: it needs about {estimate}, and you have {left} left this month.",
+        )
+
+
+def spent_by(team: Team | int, author, now: datetime | None = None) -> int:
+    """What one person's generations in the team count for this month (the team's COST)."""
+    mine = this_month(team, now).filter(author=author)
+    return mine.aggregate(total=Coalesce(Sum(COST), 0))["total"]
+
+
+def enforce(generation: Generation, *others: Generation) -> None:
+    """Refuse `generation` (and `others`: the rest of its batch), just inserted in the
+    current transaction, when together they take the team past its monthly budget or
+    their author past their own monthly limit (raise OverBudget or OverLimit, so the
+    transaction rolls back: all of them or none).
 
     Locks the team's row until the transaction ends, so concurrent submits to one team
     are counted one after another. The lock is taken after the insert, and "no key"
@@ -104,12 +126,49 @@ def enforce(generation: Generation) -> None:
         .only("id", "monthly_budget")
         .get(pk=generation.team_id)
     )
-    if team.monthly_budget is None:
-        return
-    total = spent_this_month(team)  # includes `generation`
-    estimate = generation.estimated_credits or 0
-    if total > team.monthly_budget:
-        raise OverBudget(team.monthly_budget, total - estimate, estimate)
+    estimate = sum(g.estimated_credits or 0 for g in (generation, *others))
+    if team.monthly_budget is not None:
+        total = spent_this_month(team)  # includes the generations just inserted
+        if total > team.monthly_budget:
+            raise OverBudget(team.monthly_budget, total - estimate, estimate)
+    limit = member_limit(team, generation.author_id)
+    if limit is not None:
+        total = spent_by(team, generation.author_id)
+        if total > limit:
+            raise OverLimit(limit, total - estimate, estimate)
+
+
+def member_limit(team: Team | int, user_id: int | None) -> int | None:
+    """The person's monthly limit in the team, None when they have none."""
+    if user_id is None:
+        return None
+    limits = Membership.objects.filter(team=team, user_id=user_id)
+    return limits.values_list("monthly_limit", flat=True).first()
+
+
+@dataclass
+class Allowance:
+    """What a person may still spend this month, and what sets it."""
+
+    left: int
+    team_budget: bool  # the team's budget (True) or the person's own limit (False)
+
+    @property
+    def text(self) -> str:
+        whose = "the team's budget" if self.team_budget else "your monthly limit"
+        return f"{self.left} credit{'' if self.left == 1 else 's'} left this month ({whose})"
+
+
+def allowance(team: Team, user, now: datetime | None = None) -> Allowance | None:
+    """The smaller of the team's remaining budget and the person's remaining limit;
+    None when neither is set."""
+    found = []
+    if team.monthly_budget is not None:
+        found.append(Allowance(max(0, team.monthly_budget - spent_this_month(team, now)), True))
+    limit = member_limit(team, user.pk)
+    if limit is not None:
+        found.append(Allowance(max(0, limit - spent_by(team, user, now)), False))
+    return min(found, key=lambda a: a.left) if found else None
 
 
 # Providers that report no cost at all: their videos are counted, never priced.

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from studio import catalog, staging
 from studio import images as image_tools
-from studio.models import StagedImage
+from studio.models import Batch, StagedImage
 
 # The options that depend on the model: the region of the form that htmx swaps.
 MODEL_OPTIONS = catalog.MODEL_RULE_NAMES + ("is_rec",)
@@ -25,6 +25,26 @@ WATERMARK_FIELDS = ("watermark", "wm_position", "wm_url")
 IMAGE_LABELS = {"images": "First frame", "start_image": "Start frame", "end_image": "End frame"}
 ACCEPT = "image/png,image/jpeg,image/webp"
 KEPT_GONE = "The image kept from before is no longer available; upload it again."
+# Variants asked for at once: one video (no batch) up to four side by side.
+MAX_VARIANTS = 4
+VARIANT_FIELDS = ("variants", "variant_mode", "extra_models")
+
+
+# What an extra model may settle differently from the request, in the user's words.
+PLAN_KEYS = (
+    ("duration", "duration"),
+    ("resolution", "resolution"),
+    ("audio", "audio"),
+    ("bgm", "background music"),
+    ("movement_amplitude", "movement"),
+    ("off_peak", "off-peak"),
+)
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "none" if value is None else str(value)
 
 
 class KeptImageGone(Exception):
@@ -129,6 +149,24 @@ class GenerationForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Metadata (JSON)"
     )
 
+    variants = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=1,
+        choices=[(1, "1 video")] + [(n, f"{n} variants") for n in range(2, MAX_VARIANTS + 1)],
+        label="How many",
+    )
+    variant_mode = forms.ChoiceField(
+        required=False,
+        choices=Batch.MODES,
+        initial=Batch.SEEDS,
+        widget=forms.RadioSelect,
+        label="Variants differ by",
+    )
+    extra_models = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Also make it with"
+    )
+
     def __init__(
         self,
         endpoint: str,
@@ -175,6 +213,9 @@ class GenerationForm(forms.Form):
         if not self.is_bound:
             self.initial = {**(initial or {}), **self.settled}
         self._configure_fields()
+        # The variants asked for: (what differs, its settled options) per video.
+        self.plan = self._plan()
+        self.variant_params: list[dict] = []
 
         for name in self.rules.image_fields:
             self.fields[name] = forms.FileField(
@@ -205,6 +246,11 @@ class GenerationForm(forms.Form):
                 "aria-describedby": "id_prompt_helptext prompt-count",
             }
         )
+        # Every model offered: the page leaves out the one chosen above, and a variant on
+        # the chosen model itself is dropped, so changing the model never makes a mistake.
+        f["extra_models"].choices = [
+            (m.name, catalog.model_label(m, self.provider.name)) for m in models
+        ]
         if not rules.watermark:
             for name in WATERMARK_FIELDS:
                 del f[name]
@@ -471,15 +517,105 @@ class GenerationForm(forms.Form):
         if problem:
             self.add_error("payload", problem)
         self.params = checked.params
+        self.variant_params = self._variant_params(raw) if not self.errors else []
         return data
+
+    # variants
+
+    def _asked(self, name: str):
+        """A variant field as sent, or as prefilled."""
+        if not self.is_bound:
+            return (self.initial or {}).get(name)
+        if name == "extra_models":
+            return self.data.getlist(name) if hasattr(self.data, "getlist") else []
+        return self.data.get(name)
+
+    def _plan(self) -> list[tuple[str, dict]]:
+        """(what tells it apart, its settled options) for each video asked for: one when
+        there is no batch. On other models each takes that model's own options."""
+        self.mode = Batch.MODELS if self._asked("variant_mode") == Batch.MODELS else Batch.SEEDS
+        if self.mode == Batch.MODELS:
+            offered = {name for name, _ in self.fields["extra_models"].choices}
+            chosen = self._asked("extra_models") or []
+            extras = [
+                m for m in dict.fromkeys(chosen) if m in offered and m != self.model_rules.name
+            ]
+            plan = [(self.model_rules.title, self.settled)]
+            for name in extras[: MAX_VARIANTS - 1]:
+                raw = {**self.raw, "model": name}
+                settled = catalog.settle(self.endpoint, raw, self.provider.name)
+                plan.append((catalog.get_model(self.endpoint, name).title, settled))
+            return plan
+        asked = str(self._asked("variants") or "1")
+        count = min(max(int(asked), 1), MAX_VARIANTS) if asked.isdigit() else 1
+        return [(f"Seed {n}", self.settled) for n in range(1, count + 1)]
+
+    @property
+    def videos(self) -> int:
+        return len(self.plan)
+
+    def plan_notes(self) -> list[tuple[str, str, str]]:
+        """For each extra model: its title, what it will make, and what it could not take
+        as asked (set to its own default instead)."""
+        notes = []
+        first = self.settled
+        for title, settled in self.plan[1:] if self.mode == Batch.MODELS else []:
+            made = f"{settled['duration']} s · {settled['resolution']}"
+            if settled["audio"]:
+                made += " · audio"
+            changed = [
+                f"{label} {_shown(settled[key])} instead of {_shown(first[key])}"
+                for key, label in PLAN_KEYS
+                if settled[key] != first[key] and first[key] is not None
+            ]
+            notes.append((title, made, "; ".join(changed)))
+        return notes
+
+    def _variant_params(self, raw: dict) -> list[dict]:
+        """The parameters each video of the batch is sent with; errors beside the
+        variant fields where a variant cannot be made."""
+        if self.mode == Batch.MODELS:
+            if self.videos == 1:
+                self.add_error(
+                    "extra_models",
+                    "Choose at least one more model, or ask for variants by seed.",
+                )
+                return []
+            made = [self.params]
+            for title, settled in self.plan[1:]:
+                checked = catalog.check_parameters(
+                    self.endpoint, {**raw, **settled}, self.provider.name
+                )
+                for problem in checked.problems:
+                    self.add_error("extra_models", f"{title}: {problem.message}")
+                made.append(checked.params)
+            return made
+        if self.videos == 1:
+            return [self.params]
+        if not self.provider_takes("seed"):
+            self.add_error(
+                "variants",
+                f"{self.provider.label} takes no seed, so variants by seed are not offered "
+                "here: ask for one video, or variants on other models.",
+            )
+            return []
+        seeds = [self.params["seed"]] if self.params.get("seed") else []
+        while len(seeds) < self.videos:
+            seed = secrets.randbelow(catalog.SEED_MAX) + 1
+            if seed not in seeds:
+                seeds.append(seed)
+        return [{**self.params, "seed": seed} for seed in seeds]
 
     def carried_over(self) -> dict:
         """Everything the user entered, as initial values for a fresh form."""
-        values = {
-            name: self.data.get(name)
-            for name in OTHER_PARAMETERS
-            if name in self.fields and name != "watermark"
-        }
+        values = {name: self._asked(name) for name in VARIANT_FIELDS}
+        values.update(
+            {
+                name: self.data.get(name)
+                for name in OTHER_PARAMETERS
+                if name in self.fields and name != "watermark"
+            }
+        )
         if "watermark" in self.fields:
             values["watermark"] = catalog.truthy(self.data.get("watermark"))
         return {**values, **self.raw}
@@ -488,4 +624,13 @@ class GenerationForm(forms.Form):
         return self.provider.takes_parameter(self.endpoint, name)
 
     def estimate(self) -> catalog.Estimate:
-        return catalog.estimate(self.settled, self.provider.name)
+        """The estimate for every video asked for, added up."""
+        each = [catalog.estimate(settled, self.provider.name) for _, settled in self.plan]
+        if any(e.credits is None for e in each):
+            return each[0]
+        basis = each[0].basis
+        if self.mode == Batch.MODELS and len(each) > 1:
+            basis = "each model's own price for its own options, added up"
+        elif len(each) > 1:
+            basis = f"{len(each)} × ({basis})"
+        return catalog.Estimate(sum(e.credits for e in each), basis)

@@ -5,7 +5,9 @@
 // - the table of models folds away below the form on a narrow screen;
 // - the prompt's length, counted against the chosen model's limit as it is typed;
 // - each frame: a preview of the chosen image, a drop zone, paste from the clipboard,
-//   and on start and end frames a button that swaps the two.
+//   and on start and end frames a button that swaps the two;
+// - a recent prompt pressed: it fills the prompt in place (without this script, its link
+//   opens the form with that prompt).
 (() => {
   const NARROW = window.matchMedia("(max-width: 800px)");
 
@@ -179,6 +181,17 @@
       if (inside) pasteInto(form, event);
     });
   }
+
+  // A recent prompt: into the prompt field, counted, ready to edit.
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("[data-fill-prompt]") : null;
+    const prompt = document.querySelector("textarea[name=prompt]");
+    if (!link || !prompt) return;
+    event.preventDefault();
+    prompt.value = link.dataset.fillPrompt;
+    count(prompt);
+    prompt.focus();
+  });
 
   document.addEventListener("input", (event) => {
     if (event.target instanceof HTMLTextAreaElement && event.target.dataset.countMax) {

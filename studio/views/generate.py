@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,11 +32,12 @@ from studio.access import current_membership, generation_for
 from studio.forms import (
     MODEL_OPTIONS,
     OTHER_PARAMETERS,
+    VARIANT_FIELDS,
     GenerationForm,
     KeptImageGone,
     raw_options,
 )
-from studio.models import Generation, InputImage, Membership, State
+from studio.models import Batch, Generation, InputImage, Membership, State
 from studio.vidu import registry
 
 # Fields besides the model options that a GET may prefill (`?prompt=...`).
@@ -72,6 +75,7 @@ def generate(request: HttpRequest, endpoint: str) -> HttpResponse:
     form, notice, status = answer
     context = _context(form, endpoint)
     context.update(team=membership.team, membership=membership, notice=notice, refused=refused)
+    context["recent_prompts"] = recent_prompts(membership.team, request.user)
     response = render(request, "generations/new.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -93,7 +97,9 @@ def _get(request: HttpRequest, endpoint: str, membership) -> Shown:
     else:
         initial = {**raw_options(endpoint, request.GET)}
         initial.update({k: request.GET[k] for k in PREFILLED if k in request.GET})
-        kept = {}
+        initial.update({k: request.GET[k] for k in VARIANT_FIELDS[:2] if k in request.GET})
+        initial["extra_models"] = request.GET.getlist("extra_models")
+        kept = _staged_first(request, endpoint, membership)
     form = GenerationForm(
         endpoint, initial=initial, kept=kept, team=membership.team, owner=request.user
     )
@@ -193,8 +199,24 @@ def _refreshed(form: GenerationForm, endpoint: str, whose: dict) -> Shown:
     return form, notice, 200
 
 
+# How many of a person's recent prompts the form offers again.
+RECENT_PROMPTS = 8
+
+
+def recent_prompts(team, user, count: int = RECENT_PROMPTS) -> list[str]:
+    """The person's last distinct non-empty prompts in the team, newest first."""
+    rows = (
+        Generation.objects.filter(team=team, author=user)
+        .exclude(prompt="")
+        .order_by("-created_at", "-pk")
+        .values_list("prompt", flat=True)[: count * 6]
+    )
+    return list(dict.fromkeys(prompt.strip() for prompt in rows if prompt.strip()))[:count]
+
+
 def _context(form: GenerationForm, endpoint: str) -> dict:
     return {
+        "allowance": budgets.allowance(form.team, form.owner) if form.team else None,
         "form": form,
         "endpoint": endpoint,
         "endpoint_label": catalog.ENDPOINT_LABELS[endpoint],
@@ -251,6 +273,15 @@ def _from_generation(request: HttpRequest, endpoint: str):
     return initial, kept, notice
 
 
+def _staged_first(request: HttpRequest, endpoint: str, membership) -> dict:
+    """The person's staged image named by `?staged_first=<id>` (a video's last frame),
+    kept in the form's first image slot; nothing for an id that is not theirs."""
+    staged = staging.find(membership.team, request.user, request.GET.get("staged_first", ""))
+    if staged is None:
+        return {}
+    return {catalog.endpoint_rules(endpoint).image_fields[0]: staged}
+
+
 @require_GET
 @login_required
 def staged_image(request: HttpRequest, staged_id) -> HttpResponse:
@@ -278,9 +309,14 @@ def _made_by(token: str | None, team) -> Generation | None:
 
 
 def _to_generation(request: HttpRequest, generation: Generation, again: bool = False):
-    url = reverse("generation", args=[generation.pk])
+    """To the generation's page, or to its batch's when it is one of several."""
+    if generation.batch_id:
+        url = reverse("batch", args=[generation.batch_id])
+    else:
+        url = reverse("generation", args=[generation.pk])
     if again:
-        messages.info(request, "This form was already sent: here is the video it started.")
+        said = "are the videos" if generation.batch_id else "is the video"
+        messages.info(request, f"This form was already sent: here {said} it started.")
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
@@ -289,32 +325,55 @@ def _to_generation(request: HttpRequest, generation: Generation, again: bool = F
 
 
 def _create(form: GenerationForm, membership, user) -> Generation:
-    params = {k: v for k, v in form.params.items() if k not in ("model", "prompt")}
+    """Store every video the form asks for (one, or a batch of variants) and queue them,
+    all or none: the budget and the author's limit are checked once for all of them.
+    The first carries the form's token, so a second submit finds the whole batch."""
     connection = registry.current()
+    variants = form.variant_params or [form.params]
     with transaction.atomic():
-        generation = Generation.objects.create(
-            form_token=form.token,
-            team=membership.team,
-            author=user,
-            endpoint=form.endpoint,
-            model=form.params["model"],
-            prompt=form.params.get("prompt", ""),
-            params=params,
-            # The rules checked are this provider's; the worker records the origin it
-            # sends to.
-            provider=connection.provider,
-            estimated_credits=catalog.estimate(form.params, connection.provider).credits,
-        )
-        budgets.enforce(generation)  # locks the team row; raises OverBudget
-        for position, name in enumerate(form.image_field_names()):
-            with form.image_file(name) as fh:  # copied in pieces
-                InputImage.store(
-                    generation,
-                    position,
-                    fh,
-                    form.image_infos[name],
-                    form.image_names.get(name, ""),
-                )
-        generation.events.create(state=State.QUEUED, source="form")
-        jobs.enqueue_submit(generation)
-    return generation
+        batch = None
+        if len(variants) > 1:
+            batch = Batch.objects.create(team=membership.team, author=user, mode=form.mode)
+        made = [
+            _store(form, membership, user, params, connection.provider, batch, index)
+            for index, params in enumerate(variants)
+        ]
+        budgets.enforce(*made)  # locks the team row; raises OverBudget or OverLimit
+        for generation in made:
+            _store_images(form, generation)
+            generation.events.create(state=State.QUEUED, source="form")
+            jobs.enqueue_submit(generation)
+    return made[0]
+
+
+def _store(form, membership, user, sent: dict, provider: str, batch, index: int) -> Generation:
+    params = {k: v for k, v in sent.items() if k not in ("model", "prompt")}
+    return Generation.objects.create(
+        form_token=form.token if index == 0 else None,
+        batch=batch,
+        team=membership.team,
+        author=user,
+        endpoint=form.endpoint,
+        model=sent["model"],
+        prompt=sent.get("prompt", ""),
+        params=params,
+        # The rules checked are this provider's; the worker records the origin it sends to.
+        provider=provider,
+        estimated_credits=catalog.estimate(sent, provider).credits,
+        # Apart by a microsecond, so the batch's order is the order they were asked in.
+        created_at=timezone.now() + timedelta(microseconds=index),
+    )
+
+
+def _store_images(form: GenerationForm, generation: Generation) -> None:
+    for position, name in enumerate(form.image_field_names()):
+        with form.image_file(name) as fh:  # copied in pieces
+            if hasattr(fh, "seek"):
+                fh.seek(0)  # read again for each video of a batch
+            InputImage.store(
+                generation,
+                position,
+                fh,
+                form.image_infos[name],
+                form.image_names.get(name, ""),
+            )

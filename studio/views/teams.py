@@ -41,6 +41,16 @@ class BudgetForm(forms.Form):
     )
 
 
+class LimitForm(forms.Form):
+    monthly_limit = forms.IntegerField(
+        label="Monthly limit (credits)",
+        required=False,
+        min_value=0,
+        max_value=2_000_000_000,
+        widget=forms.NumberInput(attrs={"placeholder": "No limit"}),
+    )
+
+
 class InviteForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.ROLES, initial=Membership.MEMBER)
     days = forms.TypedChoiceField(
@@ -67,14 +77,18 @@ def _team_context(request: HttpRequest, membership: Membership, **extra) -> dict
     team = membership.team
     is_owner = membership.role == Membership.OWNER
     members = list(team.memberships.select_related("user").order_by("user__username", "id"))
+    report = budgets.report(team, names={m.user_id: m.user.username for m in members})
     context = {
         "team": team,
         "membership": membership,
         "is_owner": is_owner,
         "members": members,
-        "report": budgets.report(team, names={m.user_id: m.user.username for m in members}),
+        "report": report,
+        "member_rows": _member_rows(members, report),
         "member_errors": {},
+        "limit_errors": {},
         "roles": Membership.ROLES,
+        "limits": {m.user_id: m.monthly_limit for m in members},
     }
     if is_owner:
         context["invites"] = list(teams.pending_invites(team))
@@ -82,6 +96,21 @@ def _team_context(request: HttpRequest, membership: Membership, **extra) -> dict
         context["budget_form"] = BudgetForm(initial={"monthly_budget": team.monthly_budget})
     context.update(extra)
     return context
+
+
+def _member_rows(members: list[Membership], report: budgets.Report) -> list[tuple]:
+    """The per-member table: (membership or None, this month's line or None, credits left
+    under their limit or None) for every member, most spent first, then the people who
+    left with what they spent."""
+    lines = {line.label: line for line in report.by_member}
+    rows = []
+    for m in members:
+        line = lines.pop(m.user.username, None)
+        spent = line.total if line else 0
+        left = None if m.monthly_limit is None else max(0, m.monthly_limit - spent)
+        rows.append((m, line, left))
+    rows.sort(key=lambda row: (-(row[1].total if row[1] else 0), row[0].user.username))
+    return rows + [(None, line, None) for line in lines.values()]
 
 
 def _answer(request: HttpRequest, membership: Membership, section: str, status=200, **extra):
@@ -118,6 +147,27 @@ def set_budget(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"The monthly budget is {team.monthly_budget} credits.")
     return _answer(request, membership, "budget")
+
+
+@require_POST
+@login_required
+def set_limit(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """An owner sets (or clears) what one member may spend a month, beside the budget."""
+    target = _get_membership_for_owner(request, membership_id)
+    owner = current_membership(request)
+    form = LimitForm(request.POST)
+    if not form.is_valid():
+        errors = {target.pk: " ".join(form.errors["monthly_limit"])}
+        return _answer(request, owner, "budget", 422, limit_errors=errors)
+    target.monthly_limit = form.cleaned_data["monthly_limit"]
+    target.save(update_fields=["monthly_limit"])
+    if target.monthly_limit is None:
+        messages.success(request, f"{target.user} has no monthly limit now.")
+    else:
+        messages.success(
+            request, f"{target.user} may spend {target.monthly_limit} credits a month."
+        )
+    return _answer(request, owner, "budget")
 
 
 @require_POST
