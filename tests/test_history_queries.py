@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studio import budgets
-from studio.models import TERMINAL, Creation, Generation, Membership, State
+from studio.models import TERMINAL, Creation, Generation, Membership, Star, State
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -149,6 +149,39 @@ def test_every_history_page_asks_at_most_eight_queries_of_a_long_history(
         with django_assert_max_num_queries(8):
             older = client.get(reverse("history") + "?" + link)
         assert older.status_code == 200 and ids_in(older.content.decode())
+
+
+def test_most_stars_and_starred_only_page_to_the_end_in_few_queries(
+    client, alice, bob, long_history, monkeypatch, django_assert_max_num_queries
+):
+    """Stars are counted in the page's own query (a subquery), never once per card; the
+    "Most stars" order pages by number, and hidden videos are left out of both."""
+    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 7)
+    stars = [Star(generation=g, user=alice) for g in long_history[::3]]
+    stars += [Star(generation=g, user=bob) for g in long_history[::5]]
+    Star.objects.bulk_create(stars)
+    hidden = long_history[::15]
+    Generation.objects.filter(pk__in=[g.pk for g in hidden]).update(hidden_at=timezone.now())
+    shown = [g for g in long_history if g not in hidden]
+    count = {g.pk: sum(s.generation_id == g.pk for s in stars) for g in shown}
+    client.force_login(alice)
+    for query, expected in (
+        ({"sort": "stars"}, sorted(shown, key=lambda g: (count[g.pk], g.created_at, g.id))),
+        (
+            {"starred": "1"},
+            sorted(
+                (g for g in shown if g in long_history[::3]), key=lambda g: (g.created_at, g.id)
+            ),
+        ),
+    ):
+        seen, url = [], reverse("history") + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        while url:
+            with django_assert_max_num_queries(8):
+                html = client.get(url).content.decode()
+            seen += ids_in(html)
+            match = re.search(r'href="\?([^"]*)" rel="next"', html)
+            url = reverse("history") + "?" + match[1].replace("&amp;", "&") if match else None
+        assert seen == [str(g.pk) for g in reversed(expected)], query
 
 
 def test_the_cards_show_their_videos_without_a_query_each(

@@ -17,9 +17,12 @@ from django.views.decorators.http import require_GET
 from studio import catalog, task_updates
 from studio.access import generation_for, pick_membership
 from studio.models import IN_PROGRESS, Creation, Generation, Membership, State
+from studio.views import batches
+from studio.views.gallery import MAX_SELECTED, gallery_context, with_stars
 from studio.views.polls import poll_query, poll_seconds
 
 PAGE_SIZE = 24
+MAX_STAR_PAGE = 200
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 STATE_FILTERS = {
@@ -72,7 +75,17 @@ class HistoryFilters(forms.Form):
         required=False,
         choices=[("", "Any kind")] + [(e, catalog.ENDPOINT_LABELS[e]) for e in catalog.ENDPOINTS],
     )
+    starred = forms.BooleanField(label="Starred only", required=False)
+    sort = forms.ChoiceField(
+        label="Sort", required=False, choices=[("", "Newest"), ("stars", "Most stars")]
+    )
+    # Owners only: the hidden videos, to restore (ignored for everyone else).
+    hidden = forms.BooleanField(label="Hidden videos", required=False)
     before = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The page number, for the "Most stars" order only: star counts change between two
+    # pages, so a cursor on them would be no steadier than an offset, and an offset is
+    # plain. MAX_STAR_PAGE bounds how far an offset may read.
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_STAR_PAGE)
 
     def clean_before(self) -> tuple[datetime, uuid.UUID] | None:
         """The keyset cursor: the last card's (created_at, id), as `<microseconds>_<uuid>`."""
@@ -100,7 +113,9 @@ class HistoryFilters(forms.Form):
             generations = generations.filter(model=data["model"])
         if data.get("kind"):  # the query keeps its name, so saved links still work
             generations = generations.filter(endpoint=data["kind"])
-        if data.get("before"):
+        if data.get("starred"):
+            generations = generations.filter(starred=True)
+        if data.get("before") and not self.by_stars:
             at, gid = data["before"]
             # (created_at, id) < (at, gid); the first term alone bounds the index scan,
             # which starts at the cursor instead of reading every newer row.
@@ -109,9 +124,31 @@ class HistoryFilters(forms.Form):
             )
         return generations
 
+    @property
+    def by_stars(self) -> bool:
+        return self.is_bound and self.cleaned_data.get("sort") == "stars"
+
     def query_without_cursor(self) -> dict:
         data = self.cleaned_data if self.is_bound else {}
-        return {k: ("1" if v is True else v) for k, v in data.items() if v and k != "before"}
+        pages = ("before", "page")
+        return {k: ("1" if v is True else v) for k, v in data.items() if v and k not in pages}
+
+    def ordered_page(self, generations) -> tuple[list, str | None]:
+        """One page of cards and the link to the next: newest first by a keyset cursor,
+        or most stars first by page number."""
+        number = (self.cleaned_data.get("page") or 1) if self.by_stars else 1
+        if self.by_stars:
+            start = (number - 1) * PAGE_SIZE
+            ordered = generations.order_by("-star_count", "-created_at", "-pk")
+            page = list(ordered[start : start + PAGE_SIZE + 1])
+        else:
+            page = list(generations.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
+        if len(page) <= PAGE_SIZE:
+            return page, None
+        page = page[:PAGE_SIZE]
+        following = {"page": number + 1} if self.by_stars else {"before": cursor(page[-1])}
+        query = self.query_without_cursor() if self.is_bound else {}
+        return page, "?" + urlencode({**query, **following})
 
 
 def card_creations() -> Prefetch:
@@ -139,17 +176,21 @@ def history(request: HttpRequest) -> HttpResponse:
     filters = HistoryFilters(request.GET or None)
     if filters.is_bound:
         filters.is_valid()  # errors show beside their fields; the valid filters still apply
+    showing_hidden = membership.role == Membership.OWNER and bool(
+        filters.is_bound and filters.cleaned_data.get("hidden")
+    )
     generations = filters.filter(
-        Generation.objects.filter(team=membership.team)
-        .select_related("author")
-        .prefetch_related(card_creations()),
+        with_stars(
+            Generation.objects.filter(team=membership.team, hidden_at__isnull=not showing_hidden)
+            .select_related("author", "hidden_by")
+            .prefetch_related(card_creations()),
+            request.user,
+        ),
         request.user,
     )
-    page = list(generations.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    page, next_url = filters.ordered_page(generations)
+    batches.mark_places(page)  # "1 of 4" on a batch's cards, in one query
     query = filters.query_without_cursor() if filters.is_bound else {}
-    next_url = "?" + urlencode({**query, "before": cursor(page[-1])}) if more else None
     template = "generations/history.html"
     if request.htmx and request.htmx.target == "results":
         template += "#results"  # a filter changed: only the cards
@@ -162,7 +203,13 @@ def history(request: HttpRequest) -> HttpResponse:
             "filtered": bool(query),
             "first_page_url": "?" + urlencode(query) if query else "?",
             "next_url": next_url,
-            "older": bool(filters.is_bound and filters.cleaned_data.get("before")),
+            "older": bool(
+                filters.is_bound
+                and (filters.cleaned_data.get("before") or filters.cleaned_data.get("page"))
+            ),
+            "showing_hidden": showing_hidden,
+            "max_selected": MAX_SELECTED,
+            "next_path": request.get_full_path(),
             "poll_query": poll_query(page),
             "poll_view": "card",
             "poll_seconds": poll_seconds(page),
@@ -259,7 +306,9 @@ def detail_context(generation: Generation, membership: Membership) -> dict:
 @login_required
 def detail(request: HttpRequest, generation_id) -> HttpResponse:
     generation, membership = generation_for(request, generation_id)
-    return render(request, "generations/detail.html", detail_context(generation, membership))
+    context = detail_context(generation, membership)
+    context.update(gallery_context(request, generation, membership))
+    return render(request, "generations/detail.html", context)
 
 
 @require_GET

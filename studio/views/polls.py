@@ -102,7 +102,9 @@ def poll(request: HttpRequest) -> HttpResponse:
     if team_id is not None:
         now = {
             str(pk): f"{state}-{result or 'none'}"
-            for pk, state, result in Generation.objects.filter(team_id=team_id, pk__in=list(seen))
+            for pk, state, result in Generation.objects.filter(
+                team_id=team_id, pk__in=list(seen), hidden_at__isnull=True
+            )
             .order_by()  # no sort: the answer is compared as a whole
             .values_list("pk", "state", "result_status")
         }
@@ -113,6 +115,7 @@ def poll(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def _full_poll(request: HttpRequest, seen: dict[str, str] | None) -> HttpResponse:
+    from studio.views.gallery import with_stars
     from studio.views.generations import status_context
 
     membership = current_membership(request)
@@ -120,11 +123,21 @@ def _full_poll(request: HttpRequest, seen: dict[str, str] | None) -> HttpRespons
         raise Http404
     view = "status" if request.GET.get("view") == "status" else "card"
     related = ["creations", "events"] if view == "status" else ["creations"]
+    # Hidden videos leave the polls; a card shows its stars as the history does.
     generations = list(
-        Generation.objects.filter(team=membership.team, pk__in=list(seen))
+        with_stars(
+            Generation.objects.filter(
+                team=membership.team, pk__in=list(seen), hidden_at__isnull=True
+            ),
+            request.user,
+        )
         .select_related("author")
         .prefetch_related(*related)
     )
+    if view == "card":
+        from studio.views.batches import mark_places
+
+        mark_places(generations)  # a card of a batch keeps its "1 of 4"
     parts = []
     for generation in generations:
         if version(generation) != seen.get(str(generation.pk)):
