@@ -1,5 +1,6 @@
 """Images kept for a form that is not submitted yet: after a validation error, so nobody
-uploads twice, and for "generate again", which reuses a generation's images.
+uploads twice, for "generate again", which reuses a generation's images, and a finished
+video's last frame, to build the next video on.
 
 Each staged image belongs to one person in one team; every lookup goes through `find`,
 which answers None for anybody else's. A person keeps at most
@@ -12,6 +13,7 @@ FILE_UPLOAD_TEMP_DIR (a process killed in the middle of a request never deletes 
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -19,11 +21,12 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
+import av
 from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
 
-from studio.images import ImageInfo, storable
+from studio.images import ImageInfo, ImageProblem, inspect, storable
 from studio.models import Generation, StagedImage, Team
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,69 @@ def from_generation(generation: Generation, team: Team, owner) -> list[StagedIma
         with fh:  # copied in pieces, never held whole
             staged.append(keep(team, owner, fh, info, name, in_use=staged))
     return staged
+
+
+# How far before the end a last frame is looked for: a keyframe is at most this far back
+# in the videos Vidu makes, so only the end of the file is decoded.
+LAST_FRAME_WINDOW = 2.0
+
+
+class NoLastFrame(Exception):
+    """The stored video could not be read, or holds no picture."""
+
+
+def last_frame(fh) -> tuple[av.VideoFrame, int]:
+    """The last picture of the video in `fh`, and how many frames were decoded to find
+    it: from a keyframe shortly before the end, not from the start."""
+    try:
+        with av.open(fh) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            last, decoded = _decode_tail(container, stream, LAST_FRAME_WINDOW)
+            if last is None:  # the seek went past every keyframe: read it all
+                last, decoded = _decode_tail(container, stream, None)
+    except (av.FFmpegError, IndexError, OSError, ValueError) as exc:
+        raise NoLastFrame(str(exc)) from exc
+    if last is None:
+        raise NoLastFrame("the video holds no picture")
+    return last, decoded
+
+
+def last_frame_png(fh) -> bytes:
+    """The last picture of the video in `fh`, as PNG."""
+    frame, _ = last_frame(fh)
+    out = io.BytesIO()
+    frame.to_image().save(out, "PNG")
+    return out.getvalue()
+
+
+def _decode_tail(container, stream, window: float | None):
+    """Seek to the keyframe at or before `window` seconds from the end (None: the start)
+    and decode on to the last frame."""
+    end = float(stream.duration * stream.time_base) if stream.duration else 0.0
+    target = max(0.0, end - window) if window is not None else 0.0
+    container.seek(int(target / stream.time_base), stream=stream, backward=True)
+    last, decoded = None, 0
+    for frame in container.decode(stream):
+        last, decoded = frame, decoded + 1
+    return last, decoded
+
+
+def from_last_frame(creation, team: Team, owner) -> StagedImage:
+    """Stage the last frame of a stored video as the person's image for a new form.
+    Raises NoLastFrame when the video cannot be read."""
+    try:
+        fh = creation.video.open("rb")
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        raise NoLastFrame(str(exc)) from exc
+    with fh:
+        data = last_frame_png(fh)
+    try:
+        info = inspect(data)
+    except ImageProblem as exc:
+        raise NoLastFrame(str(exc)) from exc
+    name = f"last-frame-{str(creation.generation_id)[:8]}.png"
+    return keep(team, owner, data, info, name)
 
 
 def discard(staged_images: Iterable[StagedImage | None]) -> None:

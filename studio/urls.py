@@ -4,13 +4,17 @@ from django.urls import path
 
 from studio.views import (
     actions,
+    batches,
     callbacks,
+    compare,
+    gallery,
     generate,
     generations,
     health,
     inputs,
     media,
     polls,
+    reuse,
     shares,
     teams,
 )
@@ -30,7 +34,23 @@ urlpatterns = [
     path("inputs/<str:token>/<str:filename>", inputs.signed_input, name="signed_input"),
     path("generations/", generations.history, name="history"),
     path("generations/poll/", polls.poll, name="poll"),
+    # Comparing finished videos and building on one
+    path("compare/", compare.compare, name="compare"),
+    path("generations/settings/", reuse.recent, name="recent_settings"),
+    path("generations/<uuid:generation_id>/settings", reuse.settings, name="generation_settings"),
+    path(
+        "generations/<uuid:generation_id>/last-frame",
+        reuse.last_frame,
+        name="generation_last_frame",
+    ),
+    # The gallery: a selection's zip and actions, stars, hiding and restoring
+    path("generations/download.zip", gallery.download_zip, name="gallery_zip"),
+    path("generations/selection/", gallery.selection, name="gallery_selection"),
+    path("generations/<uuid:generation_id>/star", gallery.star, name="generation_star"),
+    path("generations/<uuid:generation_id>/hide", gallery.hide, name="generation_hide"),
+    path("generations/<uuid:generation_id>/restore", gallery.restore, name="generation_restore"),
     path("generations/<uuid:generation_id>/", generations.detail, name="generation"),
+    path("batches/<uuid:batch_id>/", batches.batch, name="batch"),
     # Teams, shared links, history players and watermarked downloads
     path("generations/<uuid:generation_id>/player/", generations.player, name="generation_player"),
     path(
@@ -55,6 +75,7 @@ urlpatterns = [
     path("team/invites/<int:invite_id>/revoke/", teams.revoke_invite, name="invite_revoke"),
     path("team/members/<int:membership_id>/role/", teams.change_role, name="member_role"),
     path("team/members/<int:membership_id>/remove/", teams.remove_member, name="member_remove"),
+    path("team/members/<int:membership_id>/limit/", teams.set_limit, name="member_limit"),
     path("invite/<str:token>/", teams.accept_invite, name="invite"),
     path("generations/<uuid:generation_id>/video.mp4", media.video, name="generation_video"),
     path("generations/<uuid:generation_id>/cover.jpg", media.cover, name="generation_cover"),

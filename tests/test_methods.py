@@ -29,6 +29,7 @@ def url_of(pattern: URLPattern) -> str:
 def test_the_route_list_is_the_studios():
     names = {p.name for p in studio_routes()}
     assert {"generate", "history", "generation", "vidu_callback", "share_video"} <= names
+    assert {"gallery_zip", "gallery_selection", "generation_star", "generation_hide"} <= names
     assert not [p for p in get_resolver().url_patterns if isinstance(p, URLResolver)][1:]
 
 

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Invite, Membership, ShareLink, StagedImage, Team
+from studio.models import Generation, Invite, Membership, ShareLink, StagedImage, Team
 from tests.conftest import png
 from tests.factories import attach_video, make_generation
 
@@ -96,6 +96,26 @@ def g(name: str, attr: str = "finished", *extra):
     return lambda w: reverse(name, args=[getattr(w, attr).pk, *extra])
 
 
+def compared(w) -> str:
+    """Two of the team's finished videos side by side (the second made on first use)."""
+    if not w.ids.get("second"):
+        second = make_generation(w.team, w.finished.author, state="success")
+        attach_video(second)
+        w.ids["second"] = second.pk
+    return reverse("compare") + f"?ids={w.finished.pk}&ids={w.ids['second']}"
+
+
+def batch_of(w) -> str:
+    """A batch of the team's finished and flying videos, made once per test."""
+    if "batch" not in w.ids:
+        from studio.models import Batch
+
+        batch = Batch.objects.create(team=w.team, author=w.finished.author)
+        w.team.generations.filter(pk__in=[w.finished.pk, w.flying.pk]).update(batch=batch)
+        w.ids["batch"] = batch.pk
+    return reverse("batch", args=[w.ids["batch"]])
+
+
 def token(name: str, attr: str = "share"):
     return lambda w: reverse(name, args=[getattr(w, attr).token])
 
@@ -128,6 +148,7 @@ CASES = [
         secret=lambda w: str(w.flying.pk),
     ),
     Case("generation", g("generation"), OWN),
+    Case("batch", batch_of, OWN, secret=lambda w: str(w.finished.pk)),
     Case("generation player", g("generation_player"), OWN, headers=HTMX),
     Case("video", g("generation_video"), OWN),
     Case("cover", g("generation_cover"), OWN),
@@ -157,6 +178,29 @@ CASES = [
         "staged image",
         lambda w: reverse("staged_image", args=[w.staged.pk]),
         (200, 404, 404, 404, 302),  # its uploader's only
+    ),
+    Case("compare", compared, OWN, secret=lambda w: str(w.finished.pk)),
+    Case(
+        "compare, one video only",
+        lambda w: reverse("compare") + f"?ids={w.finished.pk}",
+        (400, 400, 400, 404, 302),
+        secret=lambda w: str(w.finished.pk),
+    ),
+    Case(
+        "settings of earlier videos",
+        lambda w: reverse("recent_settings") + "?endpoint=img2video",
+        (200, 200, 200, 200, 302),
+        secret=lambda w: str(w.finished.pk),
+    ),
+    Case("a video's settings", g("generation_settings"), OWN),
+    Case("a video's settings, in the panel", g("generation_settings"), OWN, headers=HTMX),
+    Case(
+        "use the last frame",
+        g("generation_last_frame"),
+        CHANGE,
+        method="post",
+        data={"as": "first"},
+        unchanged=lambda w: not StagedImage.objects.exclude(pk=w.staged.pk).exists(),
     ),
     Case("cancel", g("generation_cancel", "flying"), CHANGE, method="post"),
     Case("retry the copy", g("generation_retry", "uncopied"), CHANGE, method="post"),
@@ -212,6 +256,14 @@ CASES = [
         data={"role": "viewer"},
     ),
     Case(
+        "a member's monthly limit",
+        lambda w: reverse("member_limit", args=[w.bobs_membership.pk]),
+        MANAGE,
+        method="post",
+        data={"monthly_limit": "5"},
+        unchanged=lambda w: Membership.objects.get(pk=w.bobs_membership.pk).monthly_limit is None,
+    ),
+    Case(
         "remove a member",
         lambda w: reverse("member_remove", args=[w.bobs_membership.pk]),
         MANAGE,
@@ -225,6 +277,31 @@ CASES = [
         data={"team": "{team}"},
     ),
     Case("invite page", token("invite", "invite"), PUBLIC),
+    # The gallery: another team's ids are left out, so an outsider's zip holds nothing.
+    Case(
+        "download as zip",
+        lambda w: reverse("gallery_zip") + f"?ids={w.finished.pk}",
+        OWN,
+        secret=lambda w: w.finished.prompt,
+    ),
+    Case("star", g("generation_star"), (302, 302, 302, 404, 302), method="post"),
+    Case("hide", g("generation_hide"), CHANGE, method="post"),
+    Case("restore", g("generation_restore"), MANAGE, method="post"),
+    Case(
+        "hide a selection",
+        lambda w: reverse("gallery_selection"),
+        (302, 302, 403, 302, 302),
+        method="post",
+        data={"ids": "{finished}", "action": "hide"},
+        unchanged=lambda w: not Generation.objects.filter(hidden_at__isnull=False).exists(),
+    ),
+    Case(
+        "restore a selection",
+        lambda w: reverse("gallery_selection"),
+        (302, 403, 403, 302, 302),
+        method="post",
+        data={"ids": "{finished}", "action": "restore"},
+    ),
 ]
 
 
@@ -233,7 +310,9 @@ CASES = [
 def test_every_view_answers_each_visitor_as_it_should(client, world, case, who, request):
     if who:
         client.force_login(request.getfixturevalue(who))
-    data = {k: v.format(team=world.team.pk) for k, v in case.data.items()}
+    data = {
+        k: v.format(team=world.team.pk, finished=world.finished.pk) for k, v in case.data.items()
+    }
     url = case.url(world)
     response = getattr(client, case.method)(url, data, headers=case.headers)
     expected = case.expected[PEOPLE.index(who)]
