@@ -193,8 +193,10 @@ def test_the_team_page_fits_a_phone_and_its_tables_keep_their_rows_small(
         page.goto(f"{live_server.url}/team/")
         member_row = box(page, "#by-member tbody tr >> nth=0")
         model_row = box(page, "#by-model tbody tr >> nth=0")
-        assert abs(member_row["height"] - model_row["height"]) < 2, (member_row, model_row)
-        assert member_row["height"] < 50
+        # Each row keeps its natural height (a member's row holds the monthly limit's
+        # small form), not stretched to the other table's.
+        assert model_row["height"] < 40, model_row
+        assert member_row["height"] < 100, member_row
         for name in ("Leave", "Remove"):
             button = box(page, f"#members button:has-text('{name}')")
             assert button["x"] >= 0 and button["x"] + button["width"] <= size["width"], name
