@@ -6,6 +6,7 @@ import re
 import secrets
 import statistics
 import uuid
+from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -601,3 +602,24 @@ class Star(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s star on {self.generation_id}"
+
+
+def mark_batch_places(generations) -> None:
+    """Give each card of a batch its place in it (`batch_place`, "1 of 4"), in one query
+    however many batches the page shows; the hidden ones are not counted."""
+    ids = {g.batch_id for g in generations if g.batch_id}
+    if not ids:
+        return
+    members: dict = defaultdict(list)
+    rows = (
+        Generation.objects.filter(batch_id__in=ids, hidden_at__isnull=True)
+        .order_by("created_at", "pk")
+        .values_list("batch_id", "pk")
+    )
+    for batch_id, pk in rows:
+        members[batch_id].append(pk)
+    for generation in generations:
+        siblings = members.get(generation.batch_id, [])
+        if generation.pk in siblings:
+            place = siblings.index(generation.pk) + 1
+            generation.batch_place = f"{place} of {len(siblings)}"

@@ -241,13 +241,13 @@ def test_the_poll_keeps_a_batch_cards_place(client, alice, team):
 
 
 def test_places_are_counted_in_one_query(django_assert_num_queries, alice, team):
-    from studio.views.batches import mark_places
+    from studio.models import mark_batch_places
 
     batches = [Batch.objects.create(team=team, author=alice) for _ in range(2)]
     cards = [make_generation(team, alice, batch=b) for b in batches for _ in range(3)]
     cards.append(make_generation(team, alice))
     with django_assert_num_queries(1):
-        mark_places(cards)
+        mark_batch_places(cards)
     assert [getattr(c, "batch_place", None) for c in cards] == [
         "1 of 3",
         "2 of 3",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -11,30 +10,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from studio.access import current_membership
-from studio.models import Batch, Generation
+from studio.models import Batch, Generation, mark_batch_places
 from studio.views.generations import card_creations
 from studio.views.polls import poll_query, poll_seconds
-
-
-def mark_places(generations) -> None:
-    """Give each card of a batch its place in it (`batch_place`, "1 of 4"), in one query
-    however many batches the page shows; the hidden ones are not counted."""
-    ids = {g.batch_id for g in generations if g.batch_id}
-    if not ids:
-        return
-    members: dict = defaultdict(list)
-    rows = (
-        Generation.objects.filter(batch_id__in=ids, hidden_at__isnull=True)
-        .order_by("created_at", "pk")
-        .values_list("batch_id", "pk")
-    )
-    for batch_id, pk in rows:
-        members[batch_id].append(pk)
-    for generation in generations:
-        siblings = members.get(generation.batch_id, [])
-        if generation.pk in siblings:
-            place = siblings.index(generation.pk) + 1
-            generation.batch_place = f"{place} of {len(siblings)}"
 
 
 def variant_label(batch: Batch, generation: Generation) -> str:
@@ -60,7 +38,7 @@ def batch(request: HttpRequest, batch_id) -> HttpResponse:
         .prefetch_related(card_creations())
         .order_by("created_at", "pk")
     )
-    mark_places(generations)
+    mark_batch_places(generations)
     for generation in generations:
         generation.variant = variant_label(found, generation)
     first = generations[0] if generations else None

@@ -16,8 +16,14 @@ from django.views.decorators.http import require_GET
 
 from studio import catalog, task_updates
 from studio.access import generation_for, pick_membership
-from studio.models import IN_PROGRESS, Creation, Generation, Membership, State
-from studio.views import batches
+from studio.models import (
+    IN_PROGRESS,
+    Creation,
+    Generation,
+    Membership,
+    State,
+    mark_batch_places,
+)
 from studio.views.gallery import MAX_SELECTED, gallery_context, with_stars
 from studio.views.polls import poll_query, poll_seconds
 
@@ -189,7 +195,7 @@ def history(request: HttpRequest) -> HttpResponse:
         request.user,
     )
     page, next_url = filters.ordered_page(generations)
-    batches.mark_places(page)  # "1 of 4" on a batch's cards, in one query
+    mark_batch_places(page)  # "1 of 4" on a batch's cards, in one query
     query = filters.query_without_cursor() if filters.is_bound else {}
     template = "generations/history.html"
     if request.htmx and request.htmx.target == "results":

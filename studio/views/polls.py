@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from studio.access import current_membership
-from studio.models import Generation, State
+from studio.models import Generation, State, mark_batch_places
 
 # Seconds between polls: quicker while a video is about to appear.
 POLL_SECONDS = 2
@@ -135,9 +135,7 @@ def _full_poll(request: HttpRequest, seen: dict[str, str] | None) -> HttpRespons
         .prefetch_related(*related)
     )
     if view == "card":
-        from studio.views.batches import mark_places
-
-        mark_places(generations)  # a card of a batch keeps its "1 of 4"
+        mark_batch_places(generations)  # a card of a batch keeps its "1 of 4"
     parts = []
     for generation in generations:
         if version(generation) != seen.get(str(generation.pk)):

@@ -30,23 +30,9 @@ USES = {
     "start": (catalog.START_END2VIDEO, "start frame"),
 }
 RECENT = 12
-# The form's fields a video's settings fill, besides the model and the prompt.
-COPIED = (
-    "duration",
-    "resolution",
-    "movement_amplitude",
-    "audio",
-    "voice_id",
-    "bgm",
-    "is_rec",
-    "off_peak",
-    "seed",
-    "watermark",
-    "wm_position",
-    "wm_url",
-    "payload",
-    "meta_data",
-)
+# The form's fields a video's settings fill, besides the model and the prompt: every
+# optional parameter a create call may carry.
+COPIED = catalog.providers.OPTIONAL_PARAMETERS
 
 
 def finished(team):
