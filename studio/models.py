@@ -303,10 +303,7 @@ class Generation(models.Model):
     def model_title(self) -> str:
         """The model's name for people ("Vidu Q2 Turbo"); its id when the catalog no
         longer lists it."""
-        try:
-            return catalog.get_model(self.endpoint, self.model).title
-        except KeyError:
-            return self.model
+        return catalog.TITLES.get(self.model, self.model)
 
     @property
     def cost_reported(self) -> bool:

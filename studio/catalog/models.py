@@ -216,13 +216,31 @@ def _sources(**rules: Source) -> MappingProxyType:
     return MappingProxyType(rules)
 
 
-def _q3(name: str, endpoint: str, offered: Source, title: str, character: str) -> Model:
+# Each model's name for people, the same on every endpoint (its character, which the
+# builders take, can differ: Q1 is "stable camera" from one frame, "smooth transitions"
+# between two).
+TITLES = MappingProxyType(
+    {
+        "viduq3-pro": "Vidu Q3 Pro",
+        "viduq3-turbo": "Vidu Q3 Turbo",
+        "viduq2-pro": "Vidu Q2 Pro",
+        "viduq2-turbo": "Vidu Q2 Turbo",
+        "viduq2-pro-fast": "Vidu Q2 Pro Fast",
+        "viduq2": "Vidu Q2",
+        "viduq1": "Vidu Q1",
+        "viduq1-classic": "Vidu Q1 Classic",
+        "vidu2.0": "Vidu 2.0",
+    }
+)
+
+
+def _q3(name: str, endpoint: str, offered: Source, character: str) -> Model:
     img = endpoint == IMG2VIDEO
     return Model(
         name=name,
         endpoint=endpoint,
         family="Q3",
-        title=title,
+        title=TITLES[name],
         character=character,
         durations=_span(1, 16),
         default_duration=5,
@@ -266,7 +284,6 @@ def _q2(
     name: str,
     endpoint: str,
     offered: Source,
-    title: str,
     character: str,
     resolutions: tuple[str, ...] = R_540_1080,
     resolution_source: Source | None = None,
@@ -277,7 +294,7 @@ def _q2(
         name=name,
         endpoint=endpoint,
         family="Q2",
-        title=title,
+        title=TITLES[name],
         character=character,
         durations=_span(1, longest),
         default_duration=5,
@@ -320,7 +337,7 @@ def _q2(
     )
 
 
-def _q1(name: str, endpoint: str, offered: Source, title: str, character: str) -> Model:
+def _q1(name: str, endpoint: str, offered: Source, character: str) -> Model:
     img = endpoint == IMG2VIDEO
     q1_docs = "003" if name == "viduq1" and img else "004"
     borrowed = "" if q1_docs == "003" or not img else "Stated in [004]; applied to img2video."
@@ -328,7 +345,7 @@ def _q1(name: str, endpoint: str, offered: Source, title: str, character: str) -
         name=name,
         endpoint=endpoint,
         family="Q1",
-        title=title,
+        title=TITLES[name],
         character=character,
         durations=(5,),
         default_duration=5,
@@ -365,7 +382,7 @@ def _vidu20(endpoint: str, offered: Source) -> Model:
         name="vidu2.0",
         endpoint=endpoint,
         family="Vidu 2.0",
-        title="Vidu 2.0",
+        title=TITLES["vidu2.0"],
         character="the older model, quick",
         durations=(4, 8),
         default_duration=4,
@@ -419,23 +436,20 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq3-pro",
                 IMG2VIDEO,
                 cite("000 002"),
-                "Vidu Q3 Pro",
                 "best quality",
             ),
             _q3(
                 "viduq3-turbo",
                 IMG2VIDEO,
                 cite("002", "[000] does not list it."),
-                "Vidu Q3 Turbo",
                 "faster than Q3 Pro",
             ),
-            _q2("viduq2-pro", IMG2VIDEO, cite("000 001"), "Vidu Q2 Pro", "rich detail"),
-            _q2("viduq2-turbo", IMG2VIDEO, cite("000 001"), "Vidu Q2 Turbo", "fast, good detail"),
+            _q2("viduq2-pro", IMG2VIDEO, cite("000 001"), "rich detail"),
+            _q2("viduq2-turbo", IMG2VIDEO, cite("000 001"), "fast, good detail"),
             _q2(
                 "viduq2-pro-fast",
                 IMG2VIDEO,
                 cite("000"),
-                "Vidu Q2 Pro Fast",
                 "lowest price",
                 PRO_FAST_RESOLUTIONS,
                 PRO_FAST_RESOLUTION_SOURCE,
@@ -444,17 +458,13 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq2",
                 IMG2VIDEO,
                 cite("002", "A gateway's name for the Q2 series; not in [000]."),
-                "Vidu Q2",
                 "KKIAI's name for the Q2 series",
             ),
-            _q1(
-                "viduq1", IMG2VIDEO, cite("000 002 003"), "Vidu Q1", "clear picture, stable camera"
-            ),
+            _q1("viduq1", IMG2VIDEO, cite("000 002 003"), "clear picture, stable camera"),
             _q1(
                 "viduq1-classic",
                 IMG2VIDEO,
                 cite("000"),
-                "Vidu Q1 Classic",
                 "richer camera moves",
             ),
             _vidu20(IMG2VIDEO, cite("000")),
@@ -467,23 +477,20 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq3-pro",
                 START_END2VIDEO,
                 cite("004"),
-                "Vidu Q3 Pro",
                 "best quality",
             ),
             _q3(
                 "viduq3-turbo",
                 START_END2VIDEO,
                 cite("004"),
-                "Vidu Q3 Turbo",
                 "faster than Q3 Pro",
             ),
-            _q2("viduq2-pro", START_END2VIDEO, cite("004"), "Vidu Q2 Pro", "rich detail"),
-            _q2("viduq2-turbo", START_END2VIDEO, cite("004"), "Vidu Q2 Turbo", "fast, good detail"),
+            _q2("viduq2-pro", START_END2VIDEO, cite("004"), "rich detail"),
+            _q2("viduq2-turbo", START_END2VIDEO, cite("004"), "fast, good detail"),
             _q2(
                 "viduq2-pro-fast",
                 START_END2VIDEO,
                 cite("004"),
-                "Vidu Q2 Pro Fast",
                 "lowest price",
                 PRO_FAST_RESOLUTIONS,
                 cite("004", "720p or 1080p, default 720p."),
@@ -492,14 +499,12 @@ MODELS: dict[str, dict[str, Model]] = {
                 "viduq1",
                 START_END2VIDEO,
                 cite("004"),
-                "Vidu Q1",
                 "clear picture, smooth transitions",
             ),
             _q1(
                 "viduq1-classic",
                 START_END2VIDEO,
                 cite("004"),
-                "Vidu Q1 Classic",
                 "richer transitions",
             ),
             _vidu20(START_END2VIDEO, cite("004")),
