@@ -30,7 +30,7 @@ def bare_view_urlconf() -> str:
     from django.http import HttpResponse
     from django.urls import path
 
-    from studio import urls
+    from studio.web import urls
 
     @login_required
     def bare(request):

@@ -291,7 +291,7 @@ def child(backend: str, out: Path, requests: int, sizes: list[int], explain: boo
     from django.utils import timezone
 
     from studio.models import Generation, Membership, Team
-    from studio.views.generations import cursor as cursor_of
+    from studio.web.views.generations import cursor as cursor_of
 
     override_settings(ROOT_URLCONF=bare_view_urlconf(), ALLOWED_HOSTS=["testserver"]).enable()
     assert not settings.DEBUG, "DEBUG keeps every query in memory: unset it"

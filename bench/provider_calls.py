@@ -47,10 +47,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from studio import follower, task_updates  # noqa: E402
 from studio.models import Generation, Membership, Team  # noqa: E402
 from studio.simulator import Simulator  # noqa: E402
 from studio.vidu import registry  # noqa: E402
+from studio.worker import cadence, follower  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -76,7 +76,7 @@ def in_flight(team, user, sim, provider: str, count: int, age: timedelta) -> Non
     now = timezone.now()
     # Steady state: each task next due somewhere within its own interval.
     probe = Generation(created_at=now - age)
-    interval = task_updates.poll_interval(probe).total_seconds()
+    interval = cadence.poll_interval(probe).total_seconds()
     rows = []
     for _ in range(count):
         model = "viduq1" if provider == "vtrix" else "viduq2-turbo"
@@ -100,9 +100,9 @@ def in_flight(team, user, sim, provider: str, count: int, age: timedelta) -> Non
                 provider_base_url=sim.base_url,
                 provider_task_id=view.task_id,
                 created_at=now - age,
-                next_poll_at=task_updates._on_grid(
+                next_poll_at=cadence._on_grid(
                     now + timedelta(seconds=random.uniform(0, interval)),
-                    task_updates.grid_for(timedelta(seconds=interval)),
+                    cadence.grid_for(timedelta(seconds=interval)),
                 ),
             )
         )

@@ -44,6 +44,8 @@ from pathlib import Path
 
 from common import PG_SERVER, postgres
 
+from studio.worker import queue
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "submit_rate.json"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -112,8 +114,8 @@ def provider_rate(generation, count: int) -> dict:
     own pace, the ceiling for anything that sends one generation per call."""
     from dataclasses import replace
 
-    from studio import submission
     from studio.vidu import registry
+    from studio.worker import submission
 
     dialect = registry.connect()
     request = submission.build(generation, dialect)
@@ -268,7 +270,6 @@ def child(profile: str, count: int, out: Path, workers: int | None) -> None:
     from django.db import connection
     from django_q.brokers import get_broker
 
-    from studio import jobs
     from studio.models import Generation, State
 
     assert not settings.DEBUG, "DEBUG keeps every query in memory: unset it"
@@ -281,7 +282,7 @@ def child(profile: str, count: int, out: Path, workers: int | None) -> None:
         provider = provider_rate(generations[0], count)
         calls_before = sim.stats()["api_calls"]["total"]
         for generation in generations:
-            jobs.enqueue_submit(generation)  # autocommit: queued at once
+            queue.enqueue_submit(generation)  # autocommit: queued at once
         log_path = workdir / "qcluster.log"
         process = start_worker(log_path, workers)
         spy = py_spy(process.pid, profile, workdir)

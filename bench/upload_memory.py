@@ -43,6 +43,8 @@ from pathlib import Path
 
 import httpx
 
+from studio.worker import connections
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "upload_memory.json"
 TARGET_BYTES = 45_000_000
@@ -438,8 +440,8 @@ def measure_build(generation_id: str) -> dict:
     django.setup()
     from django.conf import settings
 
-    from studio import submission
     from studio.models import Generation
+    from studio.worker import submission
 
     generation = Generation.objects.get(pk=generation_id)
     stored = generation.images.get()
@@ -449,7 +451,7 @@ def measure_build(generation_id: str) -> dict:
     submission.build(generation)
     for name, public_url in (("link", "https://studio.example"), ("reencoded", "")):
         settings.STUDIO_PUBLIC_URL = public_url
-        dialect = submission.dialect_for(generation)
+        dialect = connections.dialect_for(generation)
         generation = Generation.objects.get(pk=generation_id)
         rss_before = status(os.getpid())["VmRSS"]
         peak_reset = reset_peak(os.getpid())

@@ -2,7 +2,6 @@ import os
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core import checks
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
@@ -16,7 +15,7 @@ def ensure_schedules(sender, **kwargs) -> None:
     Schedule.objects.update_or_create(
         name="reconcile",
         defaults={
-            "func": "studio.jobs.reconcile",
+            "func": "studio.worker.jobs.reconcile",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,
@@ -44,27 +43,6 @@ def keep_sqlite_private(sender, connection, **kwargs) -> None:
             pass
 
 
-@checks.register()
-def claim_outlasts_an_attempt(app_configs, **kwargs) -> list:
-    """A submit claim must outlast one attempt, or the reconciler could take over a
-    claim whose request is still on its way to the provider, and send it again."""
-    from studio.submission import SEND_ATTEMPTS
-
-    longest_wait = min(30.0, settings.STUDIO_BACKOFF_BASE * 2 ** (SEND_ATTEMPTS - 1))
-    attempt = 2 * settings.VIDU_TIMEOUT + longest_wait + 10  # a lookup, a create, a pause
-    if settings.STUDIO_CLAIM_TIMEOUT > attempt:
-        return []
-    return [
-        checks.Warning(
-            f"STUDIO_CLAIM_TIMEOUT ({settings.STUDIO_CLAIM_TIMEOUT} s) is not longer than one "
-            f"submit attempt can take (about {attempt:.0f} s with VIDU_TIMEOUT="
-            f"{settings.VIDU_TIMEOUT:g}).",
-            hint="Raise STUDIO_CLAIM_TIMEOUT or lower VIDU_TIMEOUT.",
-            id="studio.W001",
-        )
-    ]
-
-
 class StudioConfig(AppConfig):
     name = "studio"
     verbose_name = "Vidu Studio"
@@ -75,6 +53,7 @@ class StudioConfig(AppConfig):
         local_files.make_local_files(settings)
         post_migrate.connect(ensure_schedules, sender=self)
         connection_created.connect(keep_sqlite_private)
-        from studio import health
+        # The worker's own checks and job heartbeats: imported once the models are ready.
+        from studio.worker import checks, health  # noqa: F401 (registers its checks)
 
         health.connect_job_beats()

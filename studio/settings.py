@@ -84,7 +84,7 @@ if STUDIO_LOCAL_SECRET_KEY:
     SECRET_KEY = stored_secret_key(DATA_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-CSRF_FAILURE_VIEW = "studio.views.errors.csrf_failure"  # the studio's 403 page, in plain words
+CSRF_FAILURE_VIEW = "studio.web.views.errors.csrf_failure"  # the studio's 403 page, in plain words
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -114,12 +114,12 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before anything reads a request's body: refuses one too large, with a message.
-    "studio.limits.RequestSizeLimit",
+    "studio.web.limits.RequestSizeLimit",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "studio.urls"
+ROOT_URLCONF = "studio.web.urls"
 WSGI_APPLICATION = "studio.wsgi.application"
 
 TEMPLATES = [
@@ -132,8 +132,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "studio.context_processors.studio",
+                "studio.web.context_processors.studio",
             ],
+            # The web layer's template tags, without making the web a Django app of its own.
+            "libraries": {"times": "studio.web.templatetags.times"},
         },
     },
 ]
@@ -189,14 +191,14 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = envint("STUDIO_LOGIN_FAILURE_LIMIT", "5")
 STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT = envint("STUDIO_LOGIN_ADDRESS_FAILURE_LIMIT", "20")
-# In this order: studio.logins.LoginAttempts reads the first as the per-account count
+# In this order: studio.web.logins.LoginAttempts reads the first as the per-account count
 # and the second as the per-address one.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
-AXES_HANDLER = "studio.logins.LoginAttempts"
+AXES_HANDLER = "studio.web.logins.LoginAttempts"
 AXES_COOLOFF_TIME = timedelta(minutes=envint("STUDIO_LOGIN_COOLOFF_MINUTES", "15"))
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "studio.logins.client_address"
-AXES_LOCKOUT_CALLABLE = "studio.logins.locked_out"
+AXES_CLIENT_IP_CALLABLE = "studio.web.logins.client_address"
+AXES_LOCKOUT_CALLABLE = "studio.web.logins.locked_out"
 # Kept out of the attempts axes stores and logs (passwords always are).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
@@ -229,7 +231,7 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 # takes up to DATA_UPLOAD_MAX_MEMORY_SIZE: a payload and metadata of 1,048,576 characters
 # each at four bytes a character, and a callback carrying such a payload, fit. A request
 # over STUDIO_REQUEST_MAX_BYTES (two images and the form) is refused before its body is
-# read (studio.limits). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE go to files in
+# read (studio.web.limits). Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE go to files in
 # FILE_UPLOAD_TEMP_DIR, the studio's own, where staging.sweep removes any a killed process
 # left behind.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -378,7 +380,7 @@ LOGGING = {
     },
 }
 
-# The job queue's watchdog (studio/health.py): a job waiting this long while none runs
+# The job queue's watchdog (studio/worker/health.py): a job waiting this long while none runs
 # means the queue is stalled (/healthz answers 503, `make run` restarts the worker),
 # and `make run` sends a probe job through the queue this often.
 STUDIO_STALL_SECONDS = envint("STUDIO_STALL_SECONDS", "30")

@@ -50,7 +50,7 @@ def test_it_retries_a_copy_that_failed(client, alice, team, django_capture_on_co
         response = client.post(reverse("generation_retry", args=[g.pk]))
     assert said(response) == ["Copying the video from Vidu again."]
     assert Generation.objects.get(pk=g.pk).result_status == ""
-    assert drain_queue() == ["studio.jobs.fetch_result"]
+    assert drain_queue() == ["studio.worker.jobs.fetch_result"]
 
 
 def test_there_is_nothing_to_retry_for_a_stored_video(client, alice, team):

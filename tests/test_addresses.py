@@ -4,7 +4,8 @@ invites."""
 from django.test import RequestFactory
 from django.urls import reverse
 
-from studio import addresses, submission
+from studio import addresses
+from studio.worker import submission
 
 
 def test_without_a_public_url_jobs_have_no_address_and_pages_use_their_own(settings):

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from studio import task_updates
 from studio.models import Generation
 from studio.vidu import registry, signatures
 from studio.vidu.base import Refused, Retryable
+from studio.worker import reports
 from tests.conftest import drain_queue
 from tests.factories import make_generation
 
@@ -45,7 +45,7 @@ class Provider:
 def provider(monkeypatch):
     global PROVIDER
     PROVIDER = Provider()
-    monkeypatch.setattr(task_updates, "dialect_for", lambda generation: PROVIDER)
+    monkeypatch.setattr(reports, "dialect_for", lambda generation: PROVIDER)
     return PROVIDER
 
 
@@ -93,7 +93,7 @@ def test_success_stores_credits_and_queues_the_copy(
         post(client, body("900001", "success", credits=7))
     submitted.refresh_from_db()
     assert (submitted.state, submitted.credits) == ("success", 7)
-    assert drain_queue() == ["studio.jobs.fetch_result"]
+    assert drain_queue() == ["studio.worker.jobs.fetch_result"]
 
 
 def test_it_never_moves_backwards(client, submitted):

@@ -18,12 +18,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from studio import catalog, submission
-from studio.forms import GenerationForm
+from studio import catalog
 from studio.models import Membership
 from studio.simulator import Simulator
 from studio.vidu import registry
-from studio.views.generate import _create
+from studio.web.forms import GenerationForm
+from studio.web.views.generate import _create
+from studio.worker import submission
 from tests.conftest import png
 
 IMG, SE = "img2video", "start-end2video"

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from studio.models import Generation, InputImage
-from studio.views import generate as generate_view
+from studio.web.views import generate as generate_view
 from tests.conftest import drain_queue, fresh_form_token, png
 from tests.factories import make_generation
 
@@ -57,7 +57,7 @@ def test_the_same_render_sent_twice_makes_one_generation(
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"] == reverse("generation", args=[generation.pk])
     assert InputImage.objects.count() == 1
-    assert drain_queue() == ["studio.jobs.submit"]
+    assert drain_queue() == ["studio.worker.jobs.submit"]
     page = client.get(second["Location"]).content.decode()
     assert "This form was already sent: here is the video it started." in page
 

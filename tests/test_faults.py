@@ -15,8 +15,8 @@ import uuid
 import httpx
 import pytest
 
-from studio import jobs, submission
 from studio.models import Generation
+from studio.worker import jobs, queue, submission
 from tests.conftest import require
 from tests.factories import make_generation
 
@@ -93,7 +93,7 @@ def run_under_faults(
     ids = []
     for _ in range(COUNT):
         generation = make_generation(team, author, params={"duration": 1, "resolution": "540p"})
-        jobs.enqueue_submit(generation)  # autocommit: queued at once
+        queue.enqueue_submit(generation)  # autocommit: queued at once
         ids.append(generation.pk)
 
     started = time.monotonic()

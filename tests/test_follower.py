@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from studio import follower, jobs, task_updates
 from studio.models import Generation
 from studio.simulator import Simulator
+from studio.worker import cadence, follower, jobs
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -132,8 +132,8 @@ def test_two_followers_never_claim_the_same_task(settings, team, alice):
 def test_the_cadence_starts_at_a_couple_of_seconds_and_backs_off(settings):
     settings.STUDIO_POLL_SECONDS = 2
     g = Generation(created_at=timezone.now())
-    assert task_updates.poll_interval(g) == timedelta(seconds=2)
+    assert cadence.poll_interval(g) == timedelta(seconds=2)
     g.created_at = timezone.now() - timedelta(minutes=5)
-    assert task_updates.poll_interval(g) == timedelta(seconds=5)
+    assert cadence.poll_interval(g) == timedelta(seconds=5)
     g.created_at = timezone.now() - timedelta(hours=40)
-    assert task_updates.poll_interval(g) == timedelta(minutes=5)
+    assert cadence.poll_interval(g) == timedelta(minutes=5)

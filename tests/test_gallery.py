@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from studio.models import Generation, Star
-from studio.views import gallery
+from studio.web.views import gallery
 from tests.factories import attach_video, make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -188,7 +188,7 @@ def test_starred_only_and_most_stars_first(client, alice, bob, vera, team):
 
 
 def test_most_stars_pages_by_number_and_keeps_the_filters(client, alice, bob, team, monkeypatch):
-    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 2)
+    monkeypatch.setattr("studio.web.views.generations.PAGE_SIZE", 2)
     videos = [finished(team, alice, f"fox {i}") for i in range(5)]
     for i, video in enumerate(videos):
         for user in (alice, bob)[: i % 3]:

@@ -13,9 +13,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio import jobs, submission, task_updates
 from studio.models import Generation
 from studio.simulator import Simulator
+from studio.worker import jobs, polling, submission
 from tests.conftest import png, run_queued_jobs
 from tests.test_integration import assert_video, wait_until_stored
 
@@ -141,7 +141,7 @@ def follow(generation, seconds=30) -> Generation:
         if generation.is_terminal:
             return generation
         if generation.provider_task_id:
-            task_updates.poll(generation)
+            polling.poll(generation)
         time.sleep(0.05)
     raise AssertionError(f"still {generation.state}")
 

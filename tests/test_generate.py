@@ -10,8 +10,8 @@ from django.utils import timezone
 from studio import images as image_tools
 from studio import staging
 from studio.access import SESSION_TEAM
-from studio.forms import GenerationForm
 from studio.models import Generation, InputImage, Membership, StagedImage, Team
+from studio.web.forms import GenerationForm
 from tests.conftest import drain_queue, png
 from tests.factories import make_generation
 
@@ -61,7 +61,7 @@ def test_it_stores_and_queues_a_valid_generation(client, alice, django_capture_o
     assert generation.estimated_credits == 3
     image = InputImage.objects.get()
     assert (image.format, image.width, image.height) == ("png", 320, 180)
-    assert drain_queue() == ["studio.jobs.submit"]
+    assert drain_queue() == ["studio.worker.jobs.submit"]
     assert list(generation.events.values_list("state", flat=True)) == ["queued"]
 
 
@@ -414,7 +414,7 @@ def test_a_big_upload_is_never_read_whole_to_be_checked_kept_or_stored(
 ):
     from django.core.files.uploadedfile import TemporaryUploadedFile
 
-    from studio.views.generate import _create
+    from studio.web.views.generate import _create
 
     reads = []
 
@@ -720,7 +720,7 @@ def test_a_broker_failure_does_not_lose_the_generation_or_show_an_error(
     def broker_down(*args, **kwargs):
         raise ConnectionError("the broker is down")
 
-    monkeypatch.setattr("studio.jobs.async_task", broker_down)
+    monkeypatch.setattr("studio.worker.queue.async_task", broker_down)
     client.force_login(alice)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

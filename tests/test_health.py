@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.signals import post_execute_in_worker, pre_execute
 
-from studio import health, jobs
 from studio.models import Heartbeat
+from studio.worker import health, jobs
 from tests.conftest import drain_queue
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_a_probe_is_sent_once_until_it_has_run():
     drain_queue()
     assert health.send_probe() is True
     assert health.send_probe() is False  # the first is still waiting
-    assert drain_queue() == ["studio.health.beat"]
+    assert drain_queue() == ["studio.worker.health.beat"]
     health.beat()  # what the probe job does, on a worker
     assert (
         Heartbeat.objects.get(name="probe").beat_at
@@ -97,14 +97,14 @@ def test_a_probe_is_sent_once_until_it_has_run():
     )
     assert health.send_probe() is True
     assert health.send_probe(fresh=True) is True  # a worker just started: a new round
-    assert drain_queue() == ["studio.health.beat", "studio.health.beat"]
+    assert drain_queue() == ["studio.worker.health.beat", "studio.worker.health.beat"]
 
 
 def test_the_watch_sends_probes_and_reports_a_stall(settings):
     drain_queue()
     watch = health.QueueWatch(every=1)
     watch.started()
-    assert drain_queue() == ["studio.health.beat"]
+    assert drain_queue() == ["studio.worker.health.beat"]
     assert watch.check() is None  # waiting, but not for long
     assert drain_queue() == []  # and no second probe behind the first
     # 31 s on, and the probe still waits.

@@ -7,8 +7,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from studio import task_updates
 from studio.models import Generation, GenerationEvent, Team
+from studio.worker import cancelling
 from tests.factories import attach_video, make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -167,7 +167,7 @@ def test_history_explains_a_bad_filter_and_applies_the_rest(client, alice, team)
 
 
 def test_history_pages_by_creation_time_and_id(client, alice, team, monkeypatch):
-    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 3)
+    monkeypatch.setattr("studio.web.views.generations.PAGE_SIZE", 3)
     same_moment = timezone.now()
     generations = [make_generation(team, alice) for _ in range(7)]
     # Four of them share one timestamp: the id breaks the tie, so none is lost or repeated.
@@ -188,7 +188,7 @@ def test_history_pages_by_creation_time_and_id(client, alice, team, monkeypatch)
 
 
 def test_the_next_page_keeps_the_filters(client, alice, bob, team, monkeypatch):
-    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 2)
+    monkeypatch.setattr("studio.web.views.generations.PAGE_SIZE", 2)
     for _ in range(3):
         make_generation(team, alice, model="viduq1")
         make_generation(team, bob, model="viduq1")
@@ -362,8 +362,8 @@ def test_cancel_is_offered_only_where_it_can_work(client, bob, team, state, para
     assert ('class="muted small no-cancel"' in html) is not offered
     if not offered:
         # The line says why, and a press would have been refused with the same words.
-        with pytest.raises(task_updates.CannotCancel) as refused:
-            task_updates.cancel(g)
+        with pytest.raises(cancelling.CannotCancel) as refused:
+            cancelling.cancel(g)
         assert html_escape(str(refused.value)) in html
 
 
@@ -438,7 +438,7 @@ def test_only_the_last_twenty_runs_count(alice, team):
 
 
 def test_durations_and_moments_in_words():
-    from studio.templatetags.times import ago, span, span_between
+    from studio.web.templatetags.times import ago, span, span_between
 
     now = timezone.now()
     assert [span(s) for s in (0, 9, 59.4, 60, 100, 3600, 3720, 90000)] == [

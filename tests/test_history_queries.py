@@ -109,7 +109,7 @@ FILTERS = {
 def test_each_filter_paged_to_the_end_lists_exactly_its_generations_newest_first(
     client, alice, long_history, name, monkeypatch
 ):
-    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 7)
+    monkeypatch.setattr("studio.web.views.generations.PAGE_SIZE", 7)
     query, keep = FILTERS[name]
     expected = newest_first(g for g in long_history if keep(g, alice))
     client.force_login(alice)
@@ -156,7 +156,7 @@ def test_most_stars_and_starred_only_page_to_the_end_in_few_queries(
 ):
     """Stars are counted in the page's own query (a subquery), never once per card; the
     "Most stars" order pages by number, and hidden videos are left out of both."""
-    monkeypatch.setattr("studio.views.generations.PAGE_SIZE", 7)
+    monkeypatch.setattr("studio.web.views.generations.PAGE_SIZE", 7)
     stars = [Star(generation=g, user=alice) for g in long_history[::3]]
     stars += [Star(generation=g, user=bob) for g in long_history[::5]]
     Star.objects.bulk_create(stars)

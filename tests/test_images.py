@@ -22,11 +22,12 @@ import pytest
 from django.core import signing
 from PIL import Image
 
-from studio import catalog, input_links, submission
+from studio import catalog, input_links
 from studio import images as image_tools
 from studio.models import Generation, InputImage
 from studio.simulator import Simulator
 from studio.vidu import registry
+from studio.worker import submission
 from tests.conftest import png
 
 KEY = "images-key"

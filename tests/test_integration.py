@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studio import jobs
 from studio.models import Generation
+from studio.worker import jobs
 from tests.conftest import png
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

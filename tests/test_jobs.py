@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from studio import jobs, results, submission, task_updates
 from studio.models import Generation
 from studio.simulator import Simulator
 from studio.vidu import registry
+from studio.worker import cadence, cancelling, copying, jobs, submission
 from tests.conftest import drain_queue, run_queued_jobs
 from tests.factories import make_generation
 
@@ -172,7 +172,7 @@ def test_the_reconciler_requeues_a_submit_job_lost_with_its_worker(sim, queued):
     Generation.objects.filter(pk=queued.pk).update(updated_at=timezone.now() - timedelta(hours=1))
     drain_queue()
     assert jobs.reconcile()["requeued"] == 1
-    assert drain_queue() == ["studio.jobs.submit"]
+    assert drain_queue() == ["studio.worker.jobs.submit"]
 
 
 def wait_for_state(generation, state, tick, limit=200):
@@ -195,7 +195,7 @@ def test_the_reconciler_polls_a_quiet_task_to_the_end(
     with django_capture_on_commit_callbacks(execute=True):
         wait_for_state(queued, "success", jobs.reconcile)
     assert queued.events.filter(source="poll").exists()
-    assert "studio.jobs.fetch_result" in drain_queue()
+    assert "studio.worker.jobs.fetch_result" in drain_queue()
 
 
 def test_polling_backs_off_with_age_and_never_stops(queued, settings):
@@ -204,7 +204,7 @@ def test_polling_backs_off_with_age_and_never_stops(queued, settings):
     intervals = []
     for age in ages:
         queued.created_at = timezone.now() - age
-        intervals.append(task_updates.poll_interval(queued))
+        intervals.append(cadence.poll_interval(queued))
     assert intervals == sorted(intervals) and intervals[0] < intervals[-1]
     assert intervals[-1] <= timedelta(hours=1)
 
@@ -248,13 +248,13 @@ def test_a_result_that_cannot_be_fetched_is_marked_and_can_be_retried(
     sim.faults.probabilities["query_error"] = 0.0
     drain_queue()
     with django_capture_on_commit_callbacks(execute=True):
-        assert results.retry(queued)
-    assert drain_queue() == ["studio.jobs.fetch_result"]
+        assert copying.retry(queued)
+    assert drain_queue() == ["studio.worker.jobs.fetch_result"]
     assert jobs.fetch_result(str(queued.pk)) == "stored"
 
 
 def test_a_queued_generation_is_cancelled_locally(sim, queued):
-    assert "nothing was charged" in task_updates.cancel(queued)
+    assert "nothing was charged" in cancelling.cancel(queued)
     assert jobs.submit(str(queued.pk)) == "not claimed"
     assert tasks_for(sim, queued) == []
 
@@ -263,7 +263,7 @@ def test_an_off_peak_task_is_cancelled_at_vidu(sim, team, alice):
     g = make_generation(team, alice, params={"duration": 2, "resolution": "540p", "off_peak": True})
     jobs.submit(str(g.pk))
     g.refresh_from_db()
-    assert "refunded" in task_updates.cancel(g)
+    assert "refunded" in cancelling.cancel(g)
     g.refresh_from_db()
     assert (g.state, g.credits) == ("cancelled", 0)
     (task,) = tasks_for(sim, g)
@@ -273,15 +273,15 @@ def test_an_off_peak_task_is_cancelled_at_vidu(sim, team, alice):
 def test_a_task_made_at_once_cannot_be_cancelled(sim, queued):
     jobs.submit(str(queued.pk))
     queued.refresh_from_db()
-    with pytest.raises(task_updates.CannotCancel, match="only off-peak"):
-        task_updates.cancel(queued)
+    with pytest.raises(cancelling.CannotCancel, match="only off-peak"):
+        cancelling.cancel(queued)
 
 
 def test_a_processing_task_cannot_be_cancelled(queued):
     Generation.objects.filter(pk=queued.pk).update(state="processing")
     queued.refresh_from_db()
-    with pytest.raises(task_updates.CannotCancel, match="already making"):
-        task_updates.cancel(queued)
+    with pytest.raises(cancelling.CannotCancel, match="already making"):
+        cancelling.cancel(queued)
 
 
 def test_the_reconciler_retries_a_failed_copy_while_vidu_keeps_it(
@@ -294,7 +294,7 @@ def test_the_reconciler_retries_a_failed_copy_while_vidu_keeps_it(
     drain_queue()
     settings.STUDIO_RESULT_RETRY_SECONDS = 0
     assert jobs.reconcile()["fetches"] == 1
-    assert drain_queue() == ["studio.jobs.fetch_result"]
+    assert drain_queue() == ["studio.worker.jobs.fetch_result"]
     assert jobs.fetch_result(str(queued.pk)) == "stored"
 
 
@@ -397,3 +397,29 @@ def test_the_reconciler_removes_images_staged_for_forms_never_sent(
     assert jobs.reconcile()["staged_removed"] == 2
     assert not StagedImage.objects.exists()
     assert not any(s.file.storage.exists(s.file.name) for s in olds)
+
+
+def test_jobs_queued_under_the_old_task_paths_are_renamed_by_the_migration(db):
+    """Jobs waiting in the database broker and the reconciler's schedule, from before
+    the worker had a package of its own, run after the upgrade."""
+    import importlib
+
+    from django.apps import apps
+    from django_q.models import OrmQ, Schedule
+    from django_q.signing import SignedPackage
+    from django.utils import timezone
+
+    def waiting(func, *args):
+        task = {"id": func, "func": func, "args": args, "kwargs": {}}
+        OrmQ.objects.create(key="studio", payload=SignedPackage.dumps(task), lock=timezone.now())
+
+    moved = importlib.import_module("studio.migrations.0012_worker_task_paths")
+    Schedule.objects.filter(name="reconcile").update(func="studio.jobs.reconcile")
+    waiting("studio.jobs.submit", "1234")
+    waiting("studio.health.beat", "probe")
+    moved.rename(apps, None)
+    assert Schedule.objects.get(name="reconcile").func == "studio.worker.jobs.reconcile"
+    assert sorted(SignedPackage.loads(q.payload)["func"] for q in OrmQ.objects.all()) == [
+        "studio.worker.health.beat",
+        "studio.worker.jobs.submit",
+    ]

@@ -189,7 +189,7 @@ def test_behind_a_proxy_the_address_the_proxy_saw_counts(client, alice, settings
 
 
 def test_a_malformed_forwarded_address_falls_back_to_the_connection(client, alice, settings):
-    from studio.logins import client_address
+    from studio.web.logins import client_address
 
     settings.STUDIO_CLIENT_IP_HEADER = "X-Forwarded-For"
     from django.test import RequestFactory

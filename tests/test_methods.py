@@ -13,7 +13,7 @@ OTHER_METHODS = ("put", "patch", "delete", "options")
 
 
 def studio_routes() -> list[URLPattern]:
-    """The routes of studio/urls.py (the admin is Django's own and has its own rules)."""
+    """The routes of studio/web/urls.py (the admin is Django's own and has its own rules)."""
     return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern)]
 
 

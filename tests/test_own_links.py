@@ -4,10 +4,10 @@ sent inside the request instead, and the video is not failed for good."""
 
 import pytest
 
-from studio import jobs, submission
 from studio.simulator import Simulator
 from studio.vidu import registry
 from studio.vidu.base import Refused, Submission
+from studio.worker import jobs, submission
 from tests.conftest import free_port
 from tests.test_images import KEY, big_png, stored_generation  # noqa: F401 (a fixture)
 

@@ -10,7 +10,7 @@ from django.core import signing
 from django.urls import reverse
 
 from studio.models import Generation
-from studio.views import polls
+from studio.web.views import polls
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.django_db

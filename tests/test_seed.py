@@ -7,11 +7,11 @@ import httpx
 import pytest
 from django.urls import reverse
 
-from studio import jobs, submission
 from studio.models import Generation
 from studio.simulator import Simulator
 from studio.vidu import registry
 from studio.vidu.base import TaskView
+from studio.worker import jobs, reports
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -84,13 +84,13 @@ def test_gateways_whose_documents_give_no_seed_report_none(name, created):
 
 def test_the_seed_kept_is_the_reported_one_else_the_one_asked_for(team, alice):
     drawn = make_generation(team, alice, params={"seed": 0})
-    assert submission.seed_fields(drawn, TaskView("t", "created", seed=77)) == {"seed_used": 77}
-    assert submission.seed_fields(drawn, TaskView("t", "created")) == {}
+    assert reports.seed_fields(drawn, TaskView("t", "created", seed=77)) == {"seed_used": 77}
+    assert reports.seed_fields(drawn, TaskView("t", "created")) == {}
     asked = make_generation(team, alice, params={"seed": 5})
-    assert submission.seed_fields(asked, TaskView("t", "created")) == {"seed_used": 5}
-    assert submission.seed_fields(asked, TaskView("t", "created", seed=0)) == {"seed_used": 5}
+    assert reports.seed_fields(asked, TaskView("t", "created")) == {"seed_used": 5}
+    assert reports.seed_fields(asked, TaskView("t", "created", seed=0)) == {"seed_used": 5}
     asked.seed_used = 5
-    assert submission.seed_fields(asked, TaskView("t", "created", seed=6)) == {}
+    assert reports.seed_fields(asked, TaskView("t", "created", seed=6)) == {}
 
 
 # A model each sells (KKIAI sells "viduq2" for image to video).

@@ -20,7 +20,7 @@ def test_two_data_directories_get_different_keys(tmp_path):
 
 
 def test_it_warns_when_a_claim_could_expire_during_an_attempt(settings):
-    from studio.apps import claim_outlasts_an_attempt
+    from studio.worker.checks import claim_outlasts_an_attempt
 
     assert claim_outlasts_an_attempt(None) == []
     settings.STUDIO_CLAIM_TIMEOUT = 30

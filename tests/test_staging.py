@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studio import images as image_tools
-from studio import jobs, staging
+from studio import staging
 from studio.models import StagedImage
+from studio.worker import jobs
 from tests.conftest import png
 
 pytestmark = pytest.mark.usefixtures("media_root")

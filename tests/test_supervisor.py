@@ -21,9 +21,9 @@ import httpx
 import pytest
 from django_q.tasks import async_task
 
-from studio import health, jobs
+from studio.management.supervise import GaveUp, Supervisor
 from studio.models import Generation
-from studio.supervise import GaveUp, Supervisor
+from studio.worker import health, queue
 from tests.conftest import child_env, database_url, free_port, png
 from tests.factories import make_generation
 
@@ -291,7 +291,7 @@ def test_workers_killed_again_and_again_every_generation_still_ends(
         # here instead of every minute): while the queue is frozen, it does not run.
         if time.monotonic() - last_reconcile > 2:
             last_reconcile = time.monotonic()
-            async_task("studio.jobs.reconcile", task_name="reconcile")
+            async_task("studio.worker.jobs.reconcile", task_name="reconcile")
 
     try:
         supervisor.start()
@@ -307,7 +307,7 @@ def test_workers_killed_again_and_again_every_generation_still_ends(
         ids = []
         for _ in range(6):
             generation = make_generation(team, alice, params={"duration": 1, "resolution": "540p"})
-            jobs.enqueue_submit(generation)
+            queue.enqueue_submit(generation)
             ids.append(generation.pk)
 
         def under_way(not_after: float) -> bool:

@@ -43,7 +43,7 @@ def test_seed_variants_are_one_batch_each_with_its_own_recorded_seed(
     assert [g.form_token is not None for g in made] == [True, False, False]
     assert InputImage.objects.count() == 3  # each video keeps its own input
     assert all(i.file.size > 0 for i in InputImage.objects.all())
-    assert drain_queue() == ["studio.jobs.submit"] * 3
+    assert drain_queue() == ["studio.worker.jobs.submit"] * 3
 
 
 def test_a_typed_seed_is_the_first_variants(client, alice):

@@ -8,7 +8,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from studio import follower
+from studio.worker import follower
 
 
 class Command(BaseCommand):

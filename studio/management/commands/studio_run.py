@@ -1,8 +1,8 @@
 """`make run`: the web server, the worker and the simulator in one foreground group.
 
-Each process is supervised on its own (`studio.supervise`): one that exits is started
+Each process is supervised on its own (`studio.management.supervise`): one that exits is started
 again while the others carry on, and the worker is restarted when the job queue stalls
-(`studio.health`). Ctrl-C or SIGTERM stops them all, in order.
+(`studio.worker.health`). Ctrl-C or SIGTERM stops them all, in order.
 """
 
 import logging
@@ -21,9 +21,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from studio import catalog, health
+from studio import catalog
+from studio.management.supervise import GaveUp, Supervisor
 from studio.models import Membership, Team
-from studio.supervise import GaveUp, Supervisor
+from studio.worker import health
 
 # Ctrl-C gives each process this long to stop in order before what is left is killed: the
 # studio is built to lose nothing when its worker dies mid-job.

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from studio import catalog, task_updates
+from studio import catalog
 from studio.access import generation_for, pick_membership
 from studio.models import (
     IN_PROGRESS,
@@ -24,8 +24,9 @@ from studio.models import (
     State,
     mark_batch_places,
 )
-from studio.views.gallery import MAX_SELECTED, gallery_context, with_stars
-from studio.views.polls import poll_query, poll_seconds
+from studio.web.views.gallery import MAX_SELECTED, gallery_context, with_stars
+from studio.web.views.polls import poll_query, poll_seconds
+from studio.web.views.status import status_context
 
 PAGE_SIZE = 24
 MAX_STAR_PAGE = 200
@@ -38,23 +39,6 @@ STATE_FILTERS = {
     "cancelled": ("Cancelled", Q(state=State.CANCELLED)),
 }
 MODEL_NAMES = sorted({m.name for e in catalog.ENDPOINTS for m in catalog.models_for(e)})
-# How the detail page names the parameters Vidu was sent.
-PARAM_LABELS = {
-    "duration": "Duration (s)",
-    "resolution": "Resolution",
-    "seed": "Seed",
-    "movement_amplitude": "Movement",
-    "bgm": "Background music",
-    "audio": "Audio",
-    "voice_id": "Voice",
-    "is_rec": "Recommended prompt",
-    "off_peak": "Off-peak",
-    "watermark": "Watermark",
-    "wm_position": "Watermark position",
-    "wm_url": "Watermark image",
-    "payload": "Payload",
-    "meta_data": "Metadata",
-}
 
 
 @require_GET
@@ -225,76 +209,6 @@ def history(request: HttpRequest) -> HttpResponse:
     )
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
-
-
-def parameters(generation: Generation) -> list[tuple[str, str]]:
-    """Every parameter the generation was made with, in the user's words."""
-    rows = [
-        ("Kind", generation.get_endpoint_display()),
-        ("Model", model_name(generation)),
-    ]
-    params = generation.params
-    if generation.seed_used is not None and "seed" not in params:
-        params = {**params, "seed": 0}
-    for key, value in params.items():
-        if key == "seed" and not value:
-            value = random_seed_text(generation)
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        elif key == "payload" and len(str(value)) > 200:
-            value = str(value)[:200] + "…"
-        rows.append((PARAM_LABELS.get(key, key), str(value)))
-    return rows
-
-
-def model_name(generation: Generation) -> str:
-    """The model for people, with the id the provider knows it by: "Vidu Q2 Turbo
-    (viduq2-turbo)"."""
-    title = generation.model_title
-    return title if title == generation.model else f"{title} ({generation.model})"
-
-
-def random_seed_text(generation: Generation) -> str:
-    """The Seed row of a generation sent without a seed: the one its provider drew."""
-    if generation.seed_used is not None:
-        return f"{generation.seed_used} (random, as drawn by {generation.provider_label})"
-    if generation.provider_task_id:
-        return f"random ({generation.provider_label} did not say which)"
-    return "random"
-
-
-def expected_seconds(generation: Generation) -> float | None:
-    """How long videos like this one usually take, while one is being made."""
-    if not generation.in_flight or generation.state == State.SUCCESS:
-        return None
-    if generation.params.get("off_peak"):
-        return None
-    return Generation.objects.typical_seconds(
-        generation.team_id, generation.model, generation.provider
-    )
-
-
-def status_context(generation: Generation, membership: Membership) -> dict:
-    """What generations/status.html needs, on the page and in the poll alike."""
-    can_generate = membership.can_generate
-    return {
-        "generation": generation,
-        "parameters": parameters(generation),
-        "expected_seconds": expected_seconds(generation),
-        "cancel_refusal": task_updates.cancel_refusal(generation),
-        "creation": next(iter(generation.creations.all()), None),
-        "membership": membership,
-        "can_generate": can_generate,
-        "shares": (
-            list(
-                generation.share_links.filter(revoked_at__isnull=True)
-                .select_related("created_by")
-                .order_by("-created_at")
-            )
-            if can_generate
-            else []
-        ),
-    }
 
 
 def detail_context(generation: Generation, membership: Membership) -> dict:

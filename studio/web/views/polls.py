@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET
 
 from studio.access import current_membership
 from studio.models import Generation, State, mark_batch_places
+from studio.web.views.gallery import with_stars
+from studio.web.views.status import status_context
 
 # Seconds between polls: quicker while a video is about to appear.
 POLL_SECONDS = 2
@@ -115,9 +117,6 @@ def poll(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def _full_poll(request: HttpRequest, seen: dict[str, str] | None) -> HttpResponse:
-    from studio.views.gallery import with_stars
-    from studio.views.generations import status_context
-
     membership = current_membership(request)
     if seen is None:
         raise Http404

@@ -6,7 +6,7 @@ again, alone, after a pause that doubles with each exit in the last minute (1 s,
 4 s, ...); the others carry on. One that exits `give_up_after` times within `within`
 seconds will not run here, so the supervisor stops everything and says why. A watchdog
 may have its program restarted, its whole group SIGKILLed at once
-(`studio.health.QueueWatch`: the worker, when the job queue has stalled). `stop()` ends
+(`studio.worker.health.QueueWatch`: the worker, when the job queue has stalled). `stop()` ends
 every program in order: SIGTERM to each program's leader, which stops what it started in
 its own orderly way, a grace period, then SIGKILL for whatever is left of each group.
 

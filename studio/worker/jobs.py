@@ -1,6 +1,8 @@
 """The worker's jobs (django-q2 entry points): submit a generation once, follow it, copy
-its video. The work itself lives in `submission` (building and sending a request),
-`task_updates` (applying what the provider reports) and `results` (copying videos).
+its video, and the reconciler's sweep. The work itself lives beside: `submission`
+(building and sending a request), `polling` and `reports` (asking about a task and
+applying what the provider says) and `copying` (copying videos). Their task paths are
+named in `queue`.
 
 Every job claims its row with a conditional UPDATE first, so any number of workers on
 any number of machines can run them: whoever loses a claim does nothing.
@@ -17,28 +19,12 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from studio import health, results, staging, submission, task_updates
+from studio import staging
 from studio.models import Generation, GenerationEvent, ResultStatus, State
+from studio.worker import copying, health, polling, submission
+from studio.worker.queue import FETCH_RESULT, RESUME_SUBMIT, SUBMIT
 
 log = logging.getLogger(__name__)
-
-
-def enqueue_submit(generation: Generation) -> None:
-    """Submit after the transaction that stored the generation commits."""
-    gid = str(generation.pk)
-    # robust: the generation is stored either way; if the broker is down, the reconciler
-    # queues it again, and the user must not see an error for a video that is on its way.
-    transaction.on_commit(
-        lambda: async_task("studio.jobs.submit", gid, task_name=f"submit {gid}"), robust=True
-    )
-
-
-def enqueue_fetch(generation_id) -> None:
-    gid = str(generation_id)
-    transaction.on_commit(
-        lambda: async_task("studio.jobs.fetch_result", gid, task_name=f"fetch {gid}"),
-        robust=True,
-    )
 
 
 def submit(generation_id: str) -> str:
@@ -76,14 +62,14 @@ def resume_submit(generation_id: str, claimed_at: str) -> str:
 
 def fetch_result(generation_id: str) -> str:
     """Copy a finished generation's video and cover into our storage, and check them."""
-    return results.copy(generation_id)
+    return copying.copy(generation_id)
 
 
 def reconcile() -> dict:
     """Scheduled: recover dead claims, poll quiet tasks, resume lost result copies."""
     counts = {"recovered": 0, "requeued": 0, "polled": 0, "fetches": 0, "staged_removed": 0}
     now = timezone.now()
-    # The queue runs: /healthz and `make run`'s watchdog read this (studio/health.py).
+    # The queue runs: /healthz and `make run`'s watchdog read this (studio/worker/health.py).
     health.beat(health.RECONCILER)
 
     stale = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
@@ -95,7 +81,7 @@ def reconcile() -> dict:
         ).update(claimed_at=now, submit_attempts=F("submit_attempts") + 1)
         if won:
             gid = str(generation.pk)
-            async_task("studio.jobs.resume_submit", gid, now.isoformat(), task_name=f"resume {gid}")
+            async_task(RESUME_SUBMIT, gid, now.isoformat(), task_name=f"resume {gid}")
             counts["recovered"] += 1
 
     # Submit jobs lost with a worker (a Redis broker has no acknowledgement): queue
@@ -104,10 +90,10 @@ def reconcile() -> dict:
         "pk", flat=True
     )[:200]:
         Generation.objects.filter(pk=gid, state=State.QUEUED).update(updated_at=now)
-        async_task("studio.jobs.submit", str(gid), task_name=f"submit {gid}")
+        async_task(SUBMIT, str(gid), task_name=f"submit {gid}")
         counts["requeued"] += 1
 
-    counts["polled"] = task_updates.poll_due(now)
+    counts["polled"] = polling.poll_due(now)
 
     # Copies that never started, or whose worker died part way.
     stuck = now - timedelta(seconds=settings.STUDIO_CLAIM_TIMEOUT)
@@ -119,7 +105,7 @@ def reconcile() -> dict:
         result_status=ResultStatus.NONE,
         updated_at__lt=now - timedelta(seconds=30),
     ).values_list("pk", flat=True)[:50]:
-        async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
+        async_task(FETCH_RESULT, str(gid), task_name=f"fetch {gid}")
         counts["fetches"] += 1
 
     # Images kept for forms nobody submitted, for every team (not only busy ones).
@@ -131,11 +117,11 @@ def reconcile() -> dict:
         state=State.SUCCESS,
         result_status=ResultStatus.UNAVAILABLE,
         updated_at__lt=retry_before,
-        finished_at__gt=now - results.RESULTS_KEPT_BY_PROVIDER,
+        finished_at__gt=now - copying.RESULTS_KEPT_BY_PROVIDER,
     ).values_list("pk", flat=True)[:50]:
         if Generation.objects.filter(pk=gid, result_status=ResultStatus.UNAVAILABLE).update(
             result_status=ResultStatus.NONE, updated_at=now
         ):
-            async_task("studio.jobs.fetch_result", str(gid), task_name=f"fetch {gid}")
+            async_task(FETCH_RESULT, str(gid), task_name=f"fetch {gid}")
             counts["fetches"] += 1
     return counts

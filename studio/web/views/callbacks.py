@@ -14,10 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from studio import submission, task_updates
 from studio.models import CallbackNonce, Generation, State
 from studio.vidu import registry, signatures
 from studio.vidu.base import ProviderError
+from studio.worker import connections, reports, submission
 
 log = logging.getLogger(__name__)
 NONCE_MAX_LENGTH = CallbackNonce._meta.get_field("nonce").max_length
@@ -67,7 +67,7 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
             generation = None
     # Only the key that created a task signs its callbacks: a task sent through another
     # connection is followed by polling instead.
-    connection = submission.connection_of(generation) if generation else None
+    connection = connections.connection_of(generation) if generation else None
     if generation is None or registry.api_key_for(connection) != key:
         return JsonResponse({"error": "unknown task"}, status=404)
 
@@ -81,7 +81,7 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
     ).delete()
 
     # The body names the task; what happened to it is asked of the provider.
-    task_updates.confirm(generation, generation.provider_task_id or view.task_id)
+    reports.confirm(generation, generation.provider_task_id or view.task_id)
     return JsonResponse({})
 
 

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from studio.access import current_membership
 from studio.models import Batch, Generation, mark_batch_places
-from studio.views.generations import card_creations
-from studio.views.polls import poll_query, poll_seconds
+from studio.web.views.generations import card_creations
+from studio.web.views.polls import poll_query, poll_seconds
 
 
 def variant_label(batch: Batch, generation: Generation) -> str:

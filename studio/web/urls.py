@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studio.views import (
+from studio.web.views import (
     actions,
     batches,
     callbacks,
@@ -100,4 +100,4 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
 ]
 
-handler400 = "studio.views.errors.bad_request"
+handler400 = "studio.web.views.errors.bad_request"

@@ -26,10 +26,11 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from studio.models import AT_PROVIDER, Generation
-from studio.submission import connection_of
-from studio.task_updates import apply_view, poll
 from studio.vidu import registry
 from studio.vidu.base import NotSupported, ProviderError
+from studio.worker.connections import connection_of
+from studio.worker.polling import poll
+from studio.worker.reports import apply_view
 
 log = logging.getLogger(__name__)
 

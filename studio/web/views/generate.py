@@ -26,10 +26,12 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from studio import budgets, catalog, jobs, staging
+from studio import budgets, catalog, staging
 from studio import images as image_tools
 from studio.access import current_membership, generation_for
-from studio.forms import (
+from studio.models import Batch, Generation, InputImage, Membership, State
+from studio.vidu import registry
+from studio.web.forms import (
     MODEL_OPTIONS,
     OTHER_PARAMETERS,
     VARIANT_FIELDS,
@@ -37,8 +39,7 @@ from studio.forms import (
     KeptImageGone,
     raw_options,
 )
-from studio.models import Batch, Generation, InputImage, Membership, State
-from studio.vidu import registry
+from studio.worker import queue
 
 # Fields besides the model options that a GET may prefill (`?prompt=...`).
 PREFILLED = OTHER_PARAMETERS
@@ -342,7 +343,7 @@ def _create(form: GenerationForm, membership, user) -> Generation:
         for generation in made:
             _store_images(form, generation)
             generation.events.create(state=State.QUEUED, source="form")
-            jobs.enqueue_submit(generation)
+            queue.enqueue_submit(generation)
     return made[0]
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from pydantic import ValidationError
@@ -24,37 +22,15 @@ from pydantic import ValidationError
 from studio import addresses, input_links
 from studio import images as image_tools
 from studio.models import Generation, State
-from studio.vidu import registry
-from studio.vidu.base import CREDITS, USD, Dialect, ProviderError, Submission, TaskView
+from studio.vidu.base import Dialect, ProviderError, Submission, TaskView
+from studio.worker.cadence import first_poll_at
+from studio.worker.connections import backoff, connection_of, dialect_for
+from studio.worker.reports import apply_view, cost_fields, seed_fields
 
 log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
 MAX_CLAIMS = 4  # after this many claims that all failed to reach the provider, give up
-# A provider's cost beyond this is not believed (a misread field, a forged body): no
-# single image-to-video task costs more than a few hundred credits or a few dollars.
-MAX_CREDITS = 10_000
-MAX_USD = 1_000
-
-
-def backoff(attempt: int, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter: attempt 1 waits up to the base delay."""
-    base = settings.STUDIO_BACKOFF_BASE
-    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
-
-
-def connection_of(generation: Generation) -> registry.Connection:
-    base_url = generation.provider_base_url
-    if not base_url:
-        current = registry.current()
-        base_url = current.base_url if current.provider == generation.provider else ""
-        base_url = base_url or registry.default_base_url(generation.provider)
-    return registry.Connection(generation.provider, base_url)
-
-
-def dialect_for(generation: Generation) -> Dialect:
-    """The dialect that speaks to the provider this generation was sent to."""
-    return registry.connect(connection_of(generation))
 
 
 def callback_url() -> str | None:
@@ -131,34 +107,6 @@ def build(generation: Generation, dialect: Dialect | None = None, links: bool = 
     urls = [input_links.url_for(image) for image in stored] if links else None
     images = image_tools.request_images(pictures, reserve=reserve, urls=urls)
     return submission.with_images(images)
-
-
-def cost_fields(view: TaskView) -> dict:
-    """The generation fields for a provider's reported cost, when it is believable."""
-    cost = view.cost
-    if cost is None or cost.amount < 0:
-        return {}
-    if cost.unit == CREDITS and cost.amount <= MAX_CREDITS:
-        return {"credits": int(cost.amount)}
-    if cost.unit == USD and cost.amount <= MAX_USD:
-        return {"cost_usd": cost.amount.quantize(type(cost.amount)("0.0001"))}
-    log.warning("ignored an unbelievable cost %s %s", cost.amount, cost.unit)
-    return {}
-
-
-def seed_fields(generation: Generation, view: TaskView) -> dict:
-    """The generation field for the seed the task was made with: the one the provider
-    reports (it draws one when asked for none), else the one asked for; {} when neither
-    is known or it is already stored."""
-    if generation.seed_used is not None:
-        return {}
-    seed = view.seed if view.seed is not None and 0 < view.seed < 2**63 else None
-    if seed is None:
-        asked = generation.params.get("seed")
-        seed = (
-            asked if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0 else None
-        )
-    return {} if seed is None else {"seed_used": seed}
 
 
 def renew_claim(generation: Generation, **fields) -> bool:
@@ -360,8 +308,6 @@ def resume(generation: Generation) -> str:
 
 def accepted(generation: Generation, view: TaskView, how: str) -> None:
     """Record that the provider has the task: its id, its cost, and when to ask next."""
-    from studio.task_updates import apply_view, first_poll_at
-
     fields = dict(
         provider_task_id=view.task_id,
         error_reason="",

@@ -11,7 +11,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from studio import health
+from studio.worker import health
 
 log = logging.getLogger(__name__)
 

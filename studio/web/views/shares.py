@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from studio.access import active_share, generation_to_change
 from studio.addresses import public_url
 from studio.models import Generation, ResultStatus, ShareLink
-from studio.views.generations import detail_context, status_context
+from studio.web.views.generations import detail_context
+from studio.web.views.status import status_context
 
 
 def _answer(request: HttpRequest, generation: Generation, membership, status: int = 200, **extra):

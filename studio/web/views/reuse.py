@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from studio import catalog, staging
 from studio.access import current_membership, generation_for, generation_to_change
 from studio.models import Generation, State
-from studio.views.generations import parameters
+from studio.web.views.status import parameters
 
 # Where a last frame goes: the form, and what the page says about it.
 USES = {

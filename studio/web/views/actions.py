@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from studio import jobs, results, task_updates
 from studio.access import generation_to_change
+from studio.worker import cancelling, copying, queue
 
 
 @require_POST
@@ -18,8 +18,8 @@ from studio.access import generation_to_change
 def cancel(request: HttpRequest, generation_id) -> HttpResponse:
     generation, _ = generation_to_change(request, generation_id)
     try:
-        messages.success(request, task_updates.cancel(generation))
-    except task_updates.CannotCancel as exc:
+        messages.success(request, cancelling.cancel(generation))
+    except cancelling.CannotCancel as exc:
         messages.error(request, f"This video cannot be cancelled. {exc}")
     return redirect("generation", generation.pk)
 
@@ -28,7 +28,7 @@ def cancel(request: HttpRequest, generation_id) -> HttpResponse:
 @login_required
 def retry_fetch(request: HttpRequest, generation_id) -> HttpResponse:
     generation, _ = generation_to_change(request, generation_id)
-    if results.retry(generation):
+    if copying.retry(generation):
         messages.success(request, f"Copying the video from {generation.provider_label} again.")
     else:
         messages.info(request, "There is nothing to retry: the video is stored or on its way.")
@@ -41,7 +41,7 @@ def send_again(request: HttpRequest, generation_id) -> HttpResponse:
     """A person's decision to send a generation whose first answer was lost."""
     generation, _ = generation_to_change(request, generation_id)
     if generation.send_again(request.user):
-        jobs.enqueue_submit(generation)
+        queue.enqueue_submit(generation)
         messages.success(request, f"Sending it to {generation.provider_label} again.")
     else:
         messages.info(request, "It is no longer waiting for a decision.")

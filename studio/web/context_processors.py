@@ -3,7 +3,7 @@ from django.utils.functional import SimpleLazyObject
 
 from studio.access import memberships, pick_membership
 from studio.addresses import public_base
-from studio.views import polls
+from studio.web.views import polls
 
 
 def studio(request) -> dict:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from studio.access import current_membership
 from studio.models import Creation, Generation, State
-from studio.views.generations import parameters
+from studio.web.views.status import parameters
 
 FEWEST, MOST = 2, 4
 

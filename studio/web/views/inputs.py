@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from studio import input_links
-from studio.views.media import ranged_file
+from studio.web.views.media import ranged_file
 
 
 @require_GET

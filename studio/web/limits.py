@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.utils.html import format_html
 
-from studio import catalog
+from studio import catalog, staging
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 # Upload files left behind are looked for this often in each web process (and by the
@@ -111,8 +111,6 @@ class RequestSizeLimit:
             return
         try:
             self._swept_at = now
-            from studio import staging
-
             staging.sweep_upload_files()
         finally:
             self._sweeping.release()

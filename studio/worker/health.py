@@ -85,7 +85,7 @@ def send_probe(*, fresh: bool = False) -> bool:
     if not fresh and sent is not None and (answered is None or answered < sent):
         return False  # one is waiting: it is what tells a stall
     _write(PROBE_SENT, timezone.now())
-    async_task("studio.health.beat", PROBE, task_name="queue probe")
+    async_task("studio.worker.health.beat", PROBE, task_name="queue probe")
     return True
 
 
@@ -120,7 +120,7 @@ def stalled(now: datetime | None = None, *, watched_since: datetime | None = Non
 
 
 class QueueWatch:
-    """`make run`'s watchdog over the job queue, for `studio.supervise.Supervisor`.
+    """`make run`'s watchdog over the job queue, for `studio.management.supervise.Supervisor`.
 
     Every `every` seconds it sends a probe (when the last has run) and asks `stalled()`;
     a reason means the worker must be restarted.
@@ -199,5 +199,7 @@ job_beats = _JobBeats()
 
 def connect_job_beats() -> None:
     """Called by the app's ready(): every worker process beats while it runs jobs."""
-    pre_execute.connect(job_beats.job_started, dispatch_uid="studio.health.job_started")
-    post_execute_in_worker.connect(job_beats.job_ended, dispatch_uid="studio.health.job_ended")
+    pre_execute.connect(job_beats.job_started, dispatch_uid="studio.worker.health.job_started")
+    post_execute_in_worker.connect(
+        job_beats.job_ended, dispatch_uid="studio.worker.health.job_ended"
+    )

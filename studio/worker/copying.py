@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from studio.models import Creation, Generation, ResultStatus, State
-from studio.submission import backoff, dialect_for
 from studio.vidu.base import ProviderError, Refused, Video
+from studio.worker.connections import backoff, dialect_for
+from studio.worker.queue import enqueue_fetch
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,6 @@ def store(generation: Generation, video: Video, http) -> None:
 
 def retry(generation: Generation) -> bool:
     """Try copying a result that could not be copied before."""
-    from studio.jobs import enqueue_fetch
-
     moved = Generation.objects.filter(
         pk=generation.pk, state=State.SUCCESS, result_status=ResultStatus.UNAVAILABLE
     ).update(result_status=ResultStatus.NONE, error_message="", updated_at=timezone.now())
