@@ -38,9 +38,12 @@ chromium:
 # Two passes: everything on the embedded default (SQLite, ORM broker), then the suite
 # but the browser tests again on PostgreSQL and Redis (skipped, saying why, when they
 # are not reachable; a failure instead when STUDIO_REQUIRE_SERVICES=1, as in CI).
+# Tests run side by side in TEST_PROCESSES processes (pytest-xdist): most of a test's
+# time is spent waiting on a worker, a simulator or a browser, so more than the cores.
+TEST_PROCESSES ?= 3
 test: $(TEST_STAMP) chromium
-	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
-	$(BIN)/python tests/services_pass.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not services" -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+	$(BIN)/python tests/services_pass.py -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 # The performance goals, each measured against a baseline taken in the same run; the
 # figures are printed and kept in bench/results/ (docs/performance.md has the last run).

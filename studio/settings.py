@@ -249,8 +249,15 @@ STUDIO_STAGED_MAX_PER_PERSON = envint("STUDIO_STAGED_MAX_PER_PERSON", "12")
 STUDIO_STAGED_MAX_BYTES_PER_PERSON = envint("STUDIO_STAGED_MAX_BYTES_PER_PERSON", "400000000")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Test processes that run side by side (pytest-xdist names each) share one Redis: each
+# keeps its own queue and cache keys, and so do the workers it starts (they inherit both
+# variables). django-q2 reads Q_CLUSTER_NAME itself and must find the same name there.
+SIDE_BY_SIDE = os.environ.get("PYTEST_XDIST_WORKER", "")
+Q_CLUSTER_NAME = os.environ.get("Q_CLUSTER_NAME", "studio")
+if SIDE_BY_SIDE and not Q_CLUSTER_NAME.endswith(f"-{SIDE_BY_SIDE}"):
+    Q_CLUSTER_NAME = os.environ["Q_CLUSTER_NAME"] = f"{Q_CLUSTER_NAME}-{SIDE_BY_SIDE}"
 Q_CLUSTER = {
-    "name": os.environ.get("Q_CLUSTER_NAME", "studio"),
+    "name": Q_CLUSTER_NAME,
     # Jobs mostly wait on the provider and the database, so more workers than cores.
     "workers": envint("Q_WORKERS", "4"),
     "timeout": 600,
@@ -272,7 +279,11 @@ Q_CLUSTER = {
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": SIDE_BY_SIDE,
+        }
     }
 else:
     Q_CLUSTER["orm"] = "default"

@@ -52,6 +52,7 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads process sessions from /proc")
 def test_it_serves_everything_and_ctrl_c_stops_it_all(tmp_path):
     port, sim_port = free_port(), free_port()

@@ -227,6 +227,7 @@ def terminal(generation: Generation) -> bool:
     return generation.state in ("failed", "cancelled")
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_workers_killed_again_and_again_every_generation_still_ends(
@@ -256,7 +257,7 @@ def test_workers_killed_again_and_again_every_generation_still_ends(
         STUDIO_PUBLIC_URL=live_server.url,
         MEDIA_ROOT=settings.MEDIA_ROOT,
         REDIS_URL=settings.REDIS_URL or None,
-        Q_CLUSTER_NAME=settings.Q_CLUSTER["name"],
+        Q_CLUSTER_NAME=os.environ.get("Q_CLUSTER_NAME"),  # named as here, side by side too
         **clocks,
     )
     supervisor = Supervisor(
@@ -372,6 +373,7 @@ def children_of(pid: int) -> dict[str, int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_make_run_starts_a_dead_simulator_again_and_stops_at_once(tmp_path):
     port, sim_port = free_port(), free_port()

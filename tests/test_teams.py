@@ -10,7 +10,7 @@ from django.utils import timezone
 from studio import teams as rules
 from studio.access import SESSION_TEAM
 from studio.models import Invite, Membership, ShareLink, Team
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, password_hash
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -408,7 +408,7 @@ def test_it_refuses_to_switch_to_a_team_of_others(client, team, alice, charlie):
 
 
 def test_a_person_without_a_team_is_told_so(client, django_user_model):
-    lone = django_user_model.objects.create_user("lone", password=PASSWORD)
+    lone = django_user_model.objects.create(username="lone", password=password_hash())
     client.force_login(lone)
     response = client.get(reverse("home"))
     assert response.status_code == 403

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from studio.models import Generation, Membership, ShareLink, Team
 from studio.simulator.render import render
 from tests.browser import log_in, shot, wait_until_playing
-from tests.conftest import PASSWORD, png
+from tests.conftest import password_hash, png
 from tests.factories import attach_video, make_generation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -270,7 +270,7 @@ def test_screenshots_of_the_other_states(page, live_server, alice, bob, vera, ch
     assert page.locator("text=Make an invite link").count() == 0  # a viewer in Alpha
     shot(page, "team-page-viewer")
 
-    get_user_model().objects.create_user("lone", password=PASSWORD)
+    get_user_model().objects.create(username="lone", password=password_hash())
     page.context.clear_cookies()
     log_in(page, base, "lone")
     assert "You are not in a team" in page.inner_text("h1")

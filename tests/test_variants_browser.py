@@ -29,6 +29,7 @@ def finish(generation) -> None:
     )
 
 
+@pytest.mark.slow
 def test_three_seed_variants_fill_in_side_by_side(page, live_server, alice, tmp_path):
     picture = tmp_path / "frame.png"
     picture.write_bytes(png())
