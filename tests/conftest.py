@@ -3,6 +3,7 @@ and real processes (the simulator, a django-q2 worker) for the integration tests
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -47,6 +48,12 @@ def fresh_form_token() -> str:
     import secrets
 
     return secrets.token_urlsafe(24)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slowest tests first: run side by side (pytest-xdist), the others fill in
+    around them instead of the run waiting on them at its end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture
@@ -95,8 +102,17 @@ def team(db):
     return Team.objects.create(name="Alpha")
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD, hashed once per test process by the studio's own hasher: hashing it
+    again for every person of every test would cost 0.4 s each."""
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PASSWORD)
+
+
 def _person(django_user_model, username: str, team: Team, role: str):
-    user = django_user_model.objects.create_user(username, password=PASSWORD)
+    user = django_user_model.objects.create(username=username, password=password_hash())
     Membership.objects.create(user=user, team=team, role=role)
     return user
 
@@ -248,6 +264,9 @@ def start_worker(tmp_path, settings):
     started: list[Process] = []
 
     def start(base_url: str, public_url: str | None = None, **env) -> Process:
+        # The web side (this process, and its live server) and the worker share one
+        # configuration, as in a deployment: the callbacks' key check depends on it.
+        settings.VIDU_BASE_URL = base_url
         process = Process(
             f"worker-{len(started)}",
             [sys.executable, "manage.py", "qcluster"],
@@ -257,7 +276,7 @@ def start_worker(tmp_path, settings):
                 STUDIO_PUBLIC_URL=public_url or "",
                 MEDIA_ROOT=settings.MEDIA_ROOT,
                 REDIS_URL=settings.REDIS_URL or None,
-                Q_CLUSTER_NAME=settings.Q_CLUSTER["name"],
+                Q_CLUSTER_NAME=os.environ.get("Q_CLUSTER_NAME"),  # named as here, side by side too
                 **env,
             ),
             tmp_path,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from studio.models import Generation
-from studio.worker import jobs, queue, submission
+from studio.worker import jobs, payloads, queue
 from tests.conftest import require
 from tests.factories import make_generation
 
@@ -125,7 +125,7 @@ def run_under_faults(
     charged = collections.Counter(t["payload"] for t in tasks if t["credits"])
     assert all(n == 1 for n in charged.values())
     for task in tasks:
-        generation = generations[uuid.UUID(submission.generation_id_from_payload(task["payload"]))]
+        generation = generations[uuid.UUID(payloads.generation_id_from_payload(task["payload"]))]
         assert generation.provider_task_id == task["id"]
         if task["state"] == "success":
             assert generation.state == "success"
@@ -160,6 +160,7 @@ def run_under_faults(
     return summary
 
 
+@pytest.mark.slow
 def test_every_generation_ends_and_none_is_paid_twice(
     live_server, start_simulator, start_worker, settings, team, alice, media_root
 ):
@@ -167,6 +168,7 @@ def test_every_generation_ends_and_none_is_paid_twice(
     assert sum(summary["faults_injected"].values()) > COUNT  # the faults really happened
 
 
+@pytest.mark.slow
 def test_the_same_with_the_worker_killed_twice(
     live_server, start_simulator, start_worker, settings, team, alice, media_root
 ):
