@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from studio import catalog
 from studio.images import storable
+from studio.vidu.registry import NO_KEY
 
 
 class Team(models.Model):
@@ -339,6 +340,11 @@ class Generation(models.Model):
         return self.state in TERMINAL
 
     @property
+    def waits_for_a_key(self) -> bool:
+        """Sent through a connection the studio no longer has a key for: not followed."""
+        return self.state in AT_PROVIDER and self.error_reason == NO_KEY
+
+    @property
     def in_flight(self) -> bool:
         """Whether the page should keep asking about this generation."""
         if self.state == State.SUCCESS:
@@ -361,20 +367,24 @@ class Generation(models.Model):
             ("Video ready", self.result_status == ResultStatus.STORED),
         ]
 
-    def advance(self, state: str, source: str, detail: str = "", **fields) -> bool:
+    def advance(
+        self, state: str, source: str, detail: str = "", *, only_from=None, **fields
+    ) -> bool:
         """Move to `state` if it is later than the stored one; record the event.
 
         A conditional UPDATE, so concurrent callbacks, polls and submits cannot move a
-        generation backwards or record one change twice. Returns whether it moved.
+        generation backwards or record one change twice. `only_from`: move only from
+        these states (the ones a decision was made on). Returns whether it moved.
         """
         now = timezone.now()
         values = {"state": state, "updated_at": now, **fields}
         if state in TERMINAL:
             values.setdefault("finished_at", now)
+        allowed = earlier_states(state)
+        if only_from is not None:
+            allowed = [s for s in allowed if s in only_from]
         with transaction.atomic():
-            moved = Generation.objects.filter(pk=self.pk, state__in=earlier_states(state)).update(
-                **values
-            )
+            moved = Generation.objects.filter(pk=self.pk, state__in=allowed).update(**values)
             if moved:
                 GenerationEvent.objects.create(
                     generation_id=self.pk, state=state, source=source, detail=detail[:500], at=now

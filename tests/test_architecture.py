@@ -26,13 +26,14 @@ LAYERS = {
     "management": {"web", "worker", "domain", "catalog", "vidu", "simulator"},
 }
 # The web reaches the worker only to queue work, act on a person's decision (cancel,
-# retry a copy), read a callback and report on the queue's health.
+# retry a copy), read a callback (its payload, its report) and report on the queue's health.
 WEB_USES_OF_THE_WORKER = {
     "queue",
     "cancelling",
     "copying",
     "reports",
     "connections",
+    "payloads",
     "submission",
     "health",
 }

@@ -259,3 +259,33 @@ def test_a_nonce_longer_than_the_studio_keeps_is_refused_with_400(client, submit
     submitted.refresh_from_db()
     assert submitted.state == "created"
     assert post(client, body("900001", "processing"), nonce="n" * 100).status_code == 200
+
+
+def test_a_nonce_is_spent_even_when_its_task_is_unknown(client, submitted):
+    """A verified nonce cannot be replayed later, once the task it named exists."""
+    assert post(client, body("900404", "processing"), nonce="n-2").status_code == 404
+    assert post(client, body("900001", "success"), nonce="n-2").status_code == 409
+    submitted.refresh_from_db()
+    assert submitted.state == "created"
+
+
+def test_a_task_whose_payload_names_another_generation_moves_neither(
+    client, submitted, team, alice
+):
+    other = make_generation(team, alice, state="created", task_id="900002")
+    response = post(client, body("900001", "success", payload=str(other.pk)))
+    assert response.status_code == 404
+    submitted.refresh_from_db()
+    other.refresh_from_db()
+    assert (submitted.state, other.state) == ("created", "created")
+
+
+def test_the_providers_answer_must_be_about_this_generation(client, submitted, team, alice):
+    """The body names this generation's task, but the provider answers that the task
+    carries another generation's payload: nothing is applied."""
+    other = make_generation(team, alice, state="created", task_id="900003")
+    post(client, body("900001", "processing"))
+    PROVIDER.tasks["900001"] = body("900001", "success", payload=str(other.pk))
+    assert post(client, body("900001", "success"), honest=False).status_code == 200
+    submitted.refresh_from_db()
+    assert submitted.state == "processing"

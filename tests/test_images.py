@@ -27,7 +27,7 @@ from studio import images as image_tools
 from studio.models import Generation, InputImage
 from studio.simulator import Simulator
 from studio.vidu import registry
-from studio.worker import submission
+from studio.worker import payloads, submission
 from tests.conftest import png
 
 KEY = "images-key"
@@ -256,7 +256,7 @@ def test_a_request_with_big_frames_and_a_long_payload_fits_and_is_accepted(
     assert sent_size(request) <= catalog.REQUEST_BODY_MAX_BYTES
     answer = post(simulator, request, "start-end2video")
     assert answer.status_code == 200, answer.text[:500]
-    assert answer.json()["payload"] == submission.provider_payload(generation)
+    assert answer.json()["payload"] == payloads.provider_payload(generation)
 
 
 @pytest.mark.django_db(transaction=True)

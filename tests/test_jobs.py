@@ -9,7 +9,7 @@ from django.utils import timezone
 from studio.models import Generation
 from studio.simulator import Simulator
 from studio.vidu import registry
-from studio.worker import cadence, cancelling, copying, jobs, submission
+from studio.worker import cadence, cancelling, copying, jobs, payloads, submission
 from tests.conftest import drain_queue, run_queued_jobs
 from tests.factories import make_generation
 
@@ -71,7 +71,7 @@ def test_it_wraps_a_users_own_payload(sim, team, alice):
     )
     jobs.submit(str(g.pk))
     (task,) = [t for t in sim.tasks() if "order-17" in t["payload"]]
-    assert submission.generation_id_from_payload(task["payload"]) == str(g.pk)
+    assert payloads.generation_id_from_payload(task["payload"]) == str(g.pk)
 
 
 def test_a_refusal_ends_failed_with_the_reason_in_plain_words(sim, team, alice):
@@ -405,9 +405,9 @@ def test_jobs_queued_under_the_old_task_paths_are_renamed_by_the_migration(db):
     import importlib
 
     from django.apps import apps
+    from django.utils import timezone
     from django_q.models import OrmQ, Schedule
     from django_q.signing import SignedPackage
-    from django.utils import timezone
 
     def waiting(func, *args):
         task = {"id": func, "func": func, "args": args, "kwargs": {}}
@@ -423,3 +423,38 @@ def test_jobs_queued_under_the_old_task_paths_are_renamed_by_the_migration(db):
         "studio.worker.health.beat",
         "studio.worker.jobs.submit",
     ]
+
+
+def test_a_cancel_never_overrides_a_send_that_happened_after_it_looked(sim, queued):
+    """The person pressed cancel on a queued video; a worker sent it meanwhile."""
+    seen = Generation.objects.get(pk=queued.pk)  # what the cancel read: still queued
+    assert jobs.submit(str(queued.pk)) == "submitted"
+    with pytest.raises(cancelling.CannotCancel):
+        cancelling.cancel(seen)
+    queued.refresh_from_db()
+    assert queued.state != "cancelled" and queued.provider_task_id
+    assert len(tasks_for(sim, queued)) == 1
+
+
+def test_a_task_list_that_refuses_for_good_becomes_a_decision_for_a_person(sim, queued, settings):
+    """The key may create tasks but not list them: after the bounded claims, the
+    generation stops for a person with the provider's reason, and is no longer claimed."""
+    settings.VIDU_API_KEY = "a-key-the-list-refuses"
+    registry.forget_clients()
+    dead_claim(queued)
+    Generation.objects.filter(pk=queued.pk).update(
+        submit_attempts=submission.MAX_CLAIMS, sent_at=timezone.now() - timedelta(minutes=10)
+    )
+    drain_queue()
+    jobs.reconcile()
+    assert run_queued_jobs() == ["gave up"]
+    queued.refresh_from_db()
+    assert queued.state == "unconfirmed"
+    assert (
+        "task list" in queued.error_message
+        and "refused the studio's API key" in queued.error_message
+    )
+    Generation.objects.filter(pk=queued.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    jobs.reconcile()
+    assert drain_queue() == []  # not claimed again
+    assert tasks_for(sim, queued) == []

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.utils.module_loading import import_string
 
+from studio.vidu.base import ProviderError
+
 # name -> (dialect class, the provider's documented origin)
 PROVIDERS = {
     "official": ("studio.vidu.official.Official", "https://api.vidu.com"),
@@ -59,16 +61,50 @@ def current() -> Connection:
     return Connection(settings.VIDU_PROVIDER, settings.VIDU_BASE_URL)
 
 
+class NoKey(ProviderError):
+    """The studio has no key for a connection it sent tasks through before: nothing is
+    sent there (another connection's key never is), and its tasks wait for a person."""
+
+    permanent = True
+
+    def __init__(self, connection: Connection):
+        label = dialect_class(connection.provider).label
+        variable = key_variable(connection)
+        super().__init__(
+            NO_KEY,
+            f"no key for {connection.provider} at {connection.base_url}",
+            plain=(
+                f"The studio no longer has a key for {label} ({connection.base_url}), where "
+                f"this video was sent: nothing more is asked of {label} about it until an "
+                f"operator sets {variable}."
+            ),
+        )
+        self.connection = connection
+
+
+NO_KEY = "NoKeyForConnection"
+
+
+def key_variable(connection: Connection) -> str:
+    return f"VIDU_API_KEY_{connection.provider.upper()}"
+
+
+def _same(a: Connection, b: Connection) -> bool:
+    return a.provider == b.provider and a.base_url.rstrip("/") == b.base_url.rstrip("/")
+
+
 def api_key_for(connection: Connection) -> str:
-    """The key for a connection: VIDU_API_KEY for the configured one; for a provider the
-    studio used before, VIDU_API_KEY_<PROVIDER> when it is set (else VIDU_API_KEY)."""
+    """The key for a connection, and only its own: VIDU_API_KEY for the configured one;
+    for one the studio used before, VIDU_API_KEY_<PROVIDER>. Raises NoKey when there is
+    none: the configured key is never sent to another provider or origin."""
     from django.conf import settings
 
-    if connection != current():
-        kept = os.environ.get(f"VIDU_API_KEY_{connection.provider.upper()}", "")
-        if kept:
-            return kept
-    return settings.VIDU_API_KEY
+    if _same(connection, current()):
+        return settings.VIDU_API_KEY
+    kept = os.environ.get(key_variable(connection), "")
+    if not kept:
+        raise NoKey(connection)
+    return kept
 
 
 _clients: dict = {}

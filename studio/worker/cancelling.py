@@ -3,7 +3,7 @@ tasks still waiting for their slot)."""
 
 from __future__ import annotations
 
-from studio.models import Generation, State
+from studio.models import AT_PROVIDER, Generation, State
 from studio.vidu import registry
 from studio.vidu.base import ProviderError
 from studio.worker.connections import dialect_for
@@ -43,14 +43,23 @@ def cancel(generation: Generation) -> str:
     """Cancel a generation if it can still be cancelled; return what happened."""
     label = generation.provider_label
     if generation.state == State.QUEUED:
+        # Only from the state read: a worker may have sent it since (and been charged).
         if generation.advance(
-            State.CANCELLED, "user", "cancelled before sending", error_reason="UserCancelled"
+            State.CANCELLED,
+            "user",
+            "cancelled before sending",
+            only_from=(State.QUEUED,),
+            error_reason="UserCancelled",
         ):
             return f"Cancelled before it was sent to {label}; nothing was charged."
         generation.refresh_from_db()  # the worker claimed it meanwhile
     if generation.state == State.UNCONFIRMED:
         if generation.advance(
-            State.CANCELLED, "user", "not sent again", error_reason="UserCancelled"
+            State.CANCELLED,
+            "user",
+            "not sent again",
+            only_from=(State.UNCONFIRMED,),
+            error_reason="UserCancelled",
         ):
             return f"Stopped here. If {label} did make the task, the studio does not follow it."
         generation.refresh_from_db()
@@ -62,6 +71,11 @@ def cancel(generation: Generation) -> str:
     except ProviderError as exc:
         raise CannotCancel(f"{label} did not cancel it: {exc.plain}") from None
     generation.advance(
-        State.CANCELLED, "user", f"cancelled at {label}", credits=0, error_reason="UserCancelled"
+        State.CANCELLED,
+        "user",
+        f"cancelled at {label}",
+        only_from=AT_PROVIDER,
+        credits=0,
+        error_reason="UserCancelled",
     )
     return f"{label} cancelled the off-peak task; its credits are refunded."

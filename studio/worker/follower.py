@@ -28,7 +28,7 @@ from django.utils import timezone
 from studio.models import AT_PROVIDER, Generation
 from studio.vidu import registry
 from studio.vidu.base import NotSupported, ProviderError
-from studio.worker.connections import connection_of
+from studio.worker.connections import connection_of, without_key
 from studio.worker.polling import poll
 from studio.worker.reports import apply_view
 
@@ -85,7 +85,12 @@ def tick(pace: Pace, stop: threading.Event | None = None) -> dict:
     for generation in claimed:
         by_connection[connection_of(generation)].append(generation)
     for connection, generations in by_connection.items():
-        dialect = registry.connect(connection)
+        try:
+            dialect = registry.connect(connection)
+        except registry.NoKey as exc:
+            for generation in generations:
+                without_key(generation, exc)
+            continue
         if dialect.batch_size > 1:
             _ask_in_batches(dialect, connection, generations, pace, stop, counts)
         else:

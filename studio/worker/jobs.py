@@ -21,6 +21,7 @@ from django_q.tasks import async_task
 
 from studio import staging
 from studio.models import Generation, GenerationEvent, ResultStatus, State
+from studio.vidu import registry
 from studio.worker import copying, health, polling, submission
 from studio.worker.queue import FETCH_RESULT, RESUME_SUBMIT, SUBMIT
 
@@ -46,7 +47,10 @@ def submit(generation_id: str) -> str:
     if not claimed:
         return "not claimed"
     generation = Generation.objects.get(pk=generation_id)
-    return submission.send(generation, maybe_sent=False)
+    try:
+        return submission.send(generation, maybe_sent=False)
+    except registry.NoKey as exc:
+        return submission.without_key(generation, exc)
 
 
 def resume_submit(generation_id: str, claimed_at: str) -> str:
@@ -54,10 +58,13 @@ def resume_submit(generation_id: str, claimed_at: str) -> str:
     generation = Generation.objects.filter(pk=generation_id, state=State.SUBMITTING).first()
     if generation is None or generation.claimed_at.isoformat() != claimed_at:
         return "not mine"
-    if generation.submit_attempts > submission.MAX_CLAIMS:
-        submission.give_up(generation)
-        return "gave up"
-    return submission.resume(generation)
+    try:
+        if generation.submit_attempts > submission.MAX_CLAIMS:
+            submission.give_up(generation)
+            return "gave up"
+        return submission.resume(generation)
+    except registry.NoKey as exc:
+        return submission.without_key(generation, exc)
 
 
 def fetch_result(generation_id: str) -> str:

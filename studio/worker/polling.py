@@ -9,9 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.models import AT_PROVIDER, Generation, State
+from studio.vidu import registry
 from studio.vidu.base import ProviderError
 from studio.worker.cadence import next_poll_at
-from studio.worker.connections import dialect_for
+from studio.worker.connections import dialect_for, without_key
 from studio.worker.reports import apply_view
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ def poll(generation: Generation) -> bool:
     """Ask the provider about one task and apply the answer; False when it did not say."""
     try:
         view = dialect_for(generation).query(generation.provider_task_id)
+    except registry.NoKey as exc:
+        without_key(generation, exc)
+        return False
     except ProviderError as exc:
         if exc.permanent and exc.status == 404:
             generation.advance(

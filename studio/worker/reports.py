@@ -8,9 +8,11 @@ import logging
 from django.utils import timezone
 
 from studio.models import AT_PROVIDER, Generation, State
+from studio.vidu import registry
 from studio.vidu.base import CREDITS, USD, ProviderError, TaskView
 from studio.worker.cadence import next_poll_at
 from studio.worker.connections import dialect_for
+from studio.worker.payloads import generation_id_from_payload
 from studio.worker.queue import enqueue_fetch
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,11 @@ def seed_fields(generation: Generation, view: TaskView) -> dict:
 
 def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
     """Move a generation forward to what its provider reports; returns whether it moved."""
+    if generation.error_reason == registry.NO_KEY:
+        # Its connection has a key again: the page stops saying it is not followed.
+        Generation.objects.filter(pk=generation.pk, error_reason=registry.NO_KEY).update(
+            error_reason="", error_message=""
+        )
     state = view.state
     fields: dict = {
         "next_poll_at": next_poll_at(generation),
@@ -103,5 +110,9 @@ def confirm(generation: Generation, task_id: str, source: str = "callback") -> b
         log.warning(
             "callback for %s: asked for task %s, told of %s", generation.pk, task_id, view.task_id
         )
+        return False
+    named = generation_id_from_payload(view.payload) if view.payload else None
+    if named and named != str(generation.pk):
+        log.warning("callback for %s: task %s belongs to %s", generation.pk, task_id, named)
         return False
     return apply_view(generation, view, source)

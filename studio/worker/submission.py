@@ -9,7 +9,6 @@ person may send it again.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -22,46 +21,25 @@ from pydantic import ValidationError
 from studio import addresses, input_links
 from studio import images as image_tools
 from studio.models import Generation, State
+from studio.vidu import registry
 from studio.vidu.base import Dialect, ProviderError, Submission, TaskView
 from studio.worker.cadence import first_poll_at
 from studio.worker.connections import backoff, connection_of, dialect_for
+from studio.worker.payloads import provider_payload
 from studio.worker.reports import apply_view, cost_fields, seed_fields
 
 log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 5  # per claim; the reconciler makes a new claim later
 MAX_CLAIMS = 4  # after this many claims that all failed to reach the provider, give up
+# Giving up asks the task list first; after this many more claims that could not read it,
+# a person decides.
+LIST_CLAIMS = 4
 
 
 def callback_url() -> str | None:
     """Where the provider reports back, or None when the studio has no public address."""
     return addresses.public_url(reverse("vidu_callback"))
-
-
-def provider_payload(generation: Generation) -> str:
-    """What we send as `payload`: our generation's id, wrapping the user's own payload.
-
-    It is how a lost submission is found again in the provider's task list.
-    """
-    return wrap_payload(str(generation.pk), generation.params.get("payload", ""))
-
-
-def wrap_payload(generation_id: str, user_payload: str) -> str:
-    if not user_payload:
-        return generation_id
-    # ensure_ascii=False: the provider counts characters, and escaping would multiply them.
-    return json.dumps(
-        {"studio_generation": generation_id, "payload": user_payload}, ensure_ascii=False
-    )
-
-
-def generation_id_from_payload(payload: str) -> str | None:
-    if payload.startswith("{"):
-        try:
-            return str(json.loads(payload).get("studio_generation") or "") or None
-        except (ValueError, AttributeError):
-            return None
-    return payload or None
 
 
 def build(generation: Generation, dialect: Dialect | None = None, links: bool = True) -> Submission:
@@ -350,6 +328,39 @@ def unconfirmed(generation: Generation, last: ProviderError | None) -> None:
     )
 
 
+def without_key(generation: Generation, exc: registry.NoKey) -> str:
+    """The connection this generation belongs to has no key any more: nothing is sent
+    with another's. Never sent: it fails, uncharged; perhaps sent: a person decides."""
+    if generation.sent_at is None and not generation.provider_task_id:
+        generation.advance(
+            State.FAILED,
+            "submit",
+            exc.reason,
+            error_reason=exc.reason,
+            error_message=f"{exc.plain} Nothing was sent or charged.",
+        )
+        return "failed"
+    unconfirmed(generation, exc)
+    return "unconfirmed"
+
+
+def not_found_out(generation: Generation, exc: ProviderError) -> None:
+    """The task list could not tell whether the provider has the task: a decision for a
+    person, with the provider's reason."""
+    label = generation.provider_label
+    generation.advance(
+        State.UNCONFIRMED,
+        "submit",
+        f"task list: {exc.reason}",
+        error_reason=exc.reason[:64],
+        error_message=(
+            f"The studio may have sent this video to {label}, and could not look for it "
+            f"in {label}'s task list: {exc.plain} Check {label}'s console before sending "
+            "it again, or it may be paid for twice."
+        ),
+    )
+
+
 def give_up(generation: Generation) -> None:
     """Stop trying to submit, without ever risking a second payment."""
     dialect = dialect_for(generation)
@@ -362,8 +373,16 @@ def give_up(generation: Generation) -> None:
                 provider_payload(generation), since=generation.created_at - timedelta(minutes=5)
             )
         except ProviderError as exc:
-            log.info("give up %s: cannot check the task list yet: %s", generation.pk, exc)
-            return  # the next reconcile asks again
+            found = None
+            if generation.sent_at is not None:
+                if exc.permanent or generation.submit_attempts > MAX_CLAIMS + LIST_CLAIMS:
+                    # Refused for good (a key not allowed to list), or down for too long:
+                    # a person decides, told what the provider said; nothing is resent.
+                    not_found_out(generation, exc)
+                    return
+                log.info("give up %s: cannot check the task list yet: %s", generation.pk, exc)
+                return  # the next reconcile asks again
+            # Never sent (no create call started): nothing to find, nothing charged.
         if found is not None:
             recovered(generation, found)
             return

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from studio.models import CallbackNonce, Generation, State
 from studio.vidu import registry, signatures
 from studio.vidu.base import ProviderError
-from studio.worker import connections, reports, submission
+from studio.worker import connections, payloads, reports, submission
 
 log = logging.getLogger(__name__)
 NONCE_MAX_LENGTH = CallbackNonce._meta.get_field("nonce").max_length
@@ -44,6 +44,16 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "bad signature"}, status=401)
     if len(nonce) > NONCE_MAX_LENGTH:
         return JsonResponse({"error": "nonce too long"}, status=400)
+    # Every verified nonce is spent at once, whatever the body turns out to name: a
+    # replayed callback is refused before anything is looked up or asked.
+    try:
+        with transaction.atomic():
+            CallbackNonce.objects.create(nonce=nonce)
+    except IntegrityError:
+        return JsonResponse({"error": "nonce already used"}, status=409)
+    CallbackNonce.objects.filter(
+        seen_at__lt=timezone.now() - timedelta(seconds=settings.VIDU_CALLBACK_MAX_SKEW * 2)
+    ).delete()
     try:
         view = dialect.read_callback(request.body)
     except (ValueError, ValidationError, ProviderError):
@@ -52,7 +62,7 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
     generation = Generation.objects.filter(provider_task_id=view.task_id).first()
     if generation is None:
         # The callback can beat the create call's answer: find it by our payload.
-        gid = submission.generation_id_from_payload(view.payload)
+        gid = payloads.generation_id_from_payload(view.payload)
         try:
             generation = (
                 Generation.objects.filter(
@@ -67,22 +77,24 @@ def vidu_callback(request: HttpRequest) -> JsonResponse:
             generation = None
     # Only the key that created a task signs its callbacks: a task sent through another
     # connection is followed by polling instead.
-    connection = connections.connection_of(generation) if generation else None
-    if generation is None or registry.api_key_for(connection) != key:
+    if generation is None or not _signed_with_its_key(generation, key):
         return JsonResponse({"error": "unknown task"}, status=404)
-
-    try:
-        with transaction.atomic():
-            CallbackNonce.objects.create(nonce=nonce)
-    except IntegrityError:
-        return JsonResponse({"error": "nonce already used"}, status=409)
-    CallbackNonce.objects.filter(
-        seen_at__lt=timezone.now() - timedelta(seconds=settings.VIDU_CALLBACK_MAX_SKEW * 2)
-    ).delete()
+    named = payloads.generation_id_from_payload(view.payload) if view.payload else None
+    if named and named != str(generation.pk):
+        # The task and the payload name two different generations: neither is believed.
+        log.warning("refused a callback: task %s names generation %s", view.task_id, named)
+        return JsonResponse({"error": "unknown task"}, status=404)
 
     # The body names the task; what happened to it is asked of the provider.
     reports.confirm(generation, generation.provider_task_id or view.task_id)
     return JsonResponse({})
+
+
+def _signed_with_its_key(generation: Generation, key: str) -> bool:
+    try:
+        return registry.api_key_for(connections.connection_of(generation)) == key
+    except registry.NoKey:
+        return False
 
 
 def _signed_path(request: HttpRequest) -> str:
