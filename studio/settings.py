@@ -352,6 +352,17 @@ if STUDIO_HTTPS:
 STUDIO_CLIENT_IP_HEADER = os.environ.get(
     "STUDIO_CLIENT_IP_HEADER", "X-Forwarded-For" if STUDIO_BEHIND_PROXY else ""
 ).strip()
+# The header is believed only from these addresses (the proxies in front: networks, comma
+# separated; loopback and the private ranges unless set). A client reaching the studio
+# directly from elsewhere is counted by its own address, whatever it writes there.
+STUDIO_TRUSTED_PROXIES = [
+    network.strip()
+    for network in os.environ.get(
+        "STUDIO_TRUSTED_PROXIES",
+        "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+    ).split(",")
+    if network.strip()
+]
 
 # Content-Security-Policy (django-csp): scripts, styles and everything else come from the
 # studio itself; no inline scripts, handlers or styles. Videos may also come from the
@@ -376,11 +387,24 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Error reports (the DEBUG page, error mails) hide the passwords inside DATABASE_URL,
+# REDIS_URL, the broker's and the cache's settings too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "studio.web.reporting.StudioReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No token of a shared, invite or input link, and no signed URL's signature, in a
+    # log line (studio/logs.py); gunicorn's access log is redacted the same way.
+    "filters": {"redacted": {"()": "studio.logs.RedactedRecords"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redacted"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "httpx": {"level": "WARNING"},

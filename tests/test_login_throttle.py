@@ -206,3 +206,39 @@ def test_a_malformed_forwarded_address_falls_back_to_the_connection(client, alic
 @pytest.mark.parametrize("url", [LOGIN, ADMIN_LOGIN])
 def test_the_login_pages_still_open(client, url):
     assert client.get(url).status_code == 200
+
+
+def test_a_forwarded_address_from_a_client_that_is_no_proxy_is_not_believed(
+    client, alice, settings
+):
+    """STUDIO_HTTPS behind no proxy: a client writing X-Forwarded-For itself, a new
+    address each time, is still counted by its own address and locked out."""
+    settings.STUDIO_CLIENT_IP_HEADER = "X-Forwarded-For"
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            LOGIN,
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR=HERE,
+            HTTP_X_FORWARDED_FOR=f"198.18.0.{n}",
+        )
+    response = client.post(
+        LOGIN,
+        {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR=HERE,
+        HTTP_X_FORWARDED_FOR="198.18.0.99",
+    )
+    assert response.status_code == 429
+
+
+def test_an_ipv6_client_counts_as_its_slash_64(client, alice, settings):
+    """Every address of one /64 is one client: hopping within it does not reset the count."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            LOGIN, {"username": "alice", "password": "wrong"}, REMOTE_ADDR=f"2001:db8:1:2::{n + 1}"
+        )
+    hop = {"REMOTE_ADDR": "2001:db8:1:2:ffff::1"}
+    assert client.post(LOGIN, {"username": "alice", "password": PASSWORD}, **hop).status_code == 429
+    other = {"REMOTE_ADDR": "2001:db8:1:3::1"}
+    assert (
+        client.post(LOGIN, {"username": "alice", "password": PASSWORD}, **other).status_code == 302
+    )

@@ -19,18 +19,40 @@ from django.shortcuts import render
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address logins are counted against: the last entry of
-    STUDIO_CLIENT_IP_HEADER (what the proxy in front saw) when that is set and holds an
-    address, else the connection's own."""
+    """The address logins are counted against. Behind a trusted proxy (the connection
+    comes from STUDIO_TRUSTED_PROXIES), the last entry of STUDIO_CLIENT_IP_HEADER: what
+    the proxy saw. Else, and when that holds no address, the connection's own. An IPv6
+    address counts as its /64, the block one home or host is usually given."""
+    connection = _address(request.META.get("REMOTE_ADDR", ""))
     header = settings.STUDIO_CLIENT_IP_HEADER
-    if header:
+    if header and connection is not None and _trusted(connection):
         value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        last = value.rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(last))
-        except ValueError:
-            pass  # no header, or not an address: the connection's address counts
-    return request.META.get("REMOTE_ADDR") or None
+        forwarded = _address(value.rsplit(",", 1)[-1])
+        if forwarded is not None:
+            return _counted(forwarded)
+    return _counted(connection) if connection is not None else None
+
+
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(address) -> bool:
+    return any(
+        address in ipaddress.ip_network(network, strict=False)
+        for network in settings.STUDIO_TRUSTED_PROXIES
+    )
+
+
+def _counted(address) -> str:
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
 
 
 class LoginAttempts(AxesDatabaseHandler):
