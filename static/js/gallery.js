@@ -95,11 +95,15 @@ document.addEventListener("change", (event) => {
 });
 
 // The poll swaps a card whose state changed, a filter swaps them all: each box comes back
-// ticked as it was.
-document.addEventListener("htmx:afterSettle", () => {
+// ticked as it was, in the same task as the swap (so no frame shows it unticked) and once
+// more when htmx has settled the new cards' attributes.
+function restoreTicks() {
   for (const b of boxes()) b.checked = picked.has(b.value);
   refreshBar();
-});
+}
+for (const name of ["htmx:oobAfterSwap", "htmx:afterSwap", "htmx:afterSettle"]) {
+  document.addEventListener(name, restoreTicks);
+}
 
 // Boxes the browser kept ticked (back to this page) count too.
 for (const b of boxes()) if (b.checked) picked.add(b.value);
