@@ -36,7 +36,8 @@ chromium:
 	fi
 
 # Two passes: everything on the embedded default (SQLite, ORM broker), then the suite
-# but the browser tests again on PostgreSQL and Redis (skipped, saying why, when they
+# but the browser tests (and those that start the embedded default themselves) again on
+# PostgreSQL and Redis (skipped, saying why, when they
 # are not reachable; a failure instead when STUDIO_REQUIRE_SERVICES=1, as in CI).
 # Tests run side by side in TEST_PROCESSES processes (pytest-xdist): most of a test's
 # time is spent waiting on a worker, a simulator or a browser, so more than the cores.

@@ -1,5 +1,6 @@
 """The second pass of `make test`: the database, queue and concurrency tests again on
-PostgreSQL and Redis. Skipped with its reason when they are not reachable, unless
+PostgreSQL and Redis (not the browser tests, nor those that start the embedded default
+in a data directory of their own). Skipped with its reason when they are not reachable, unless
 STUDIO_REQUIRE_SERVICES is set (CI), where that is a failure."""
 
 import os
@@ -42,7 +43,7 @@ def main() -> int:
         f"== PostgreSQL and Redis pass ({urlsplit(POSTGRES).hostname}, {urlsplit(REDIS).hostname})",
         flush=True,
     )
-    argv = [sys.executable, "-m", "pytest", "-m", "not browser", *sys.argv[1:]]
+    argv = [sys.executable, "-m", "pytest", "-m", "not browser and not embedded", *sys.argv[1:]]
     return subprocess.call(argv, env=env)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT, child_env, free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.embedded]
 
 
 def session_processes(session: int) -> list[int]:

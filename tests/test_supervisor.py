@@ -375,6 +375,7 @@ def children_of(pid: int) -> dict[str, int]:
 
 @pytest.mark.slow
 @pytest.mark.integration
+@pytest.mark.embedded
 def test_make_run_starts_a_dead_simulator_again_and_stops_at_once(tmp_path):
     port, sim_port = free_port(), free_port()
     env = child_env(
