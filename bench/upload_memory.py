@@ -43,8 +43,6 @@ from pathlib import Path
 
 import httpx
 
-from studio.worker import connections
-
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "upload_memory.json"
 TARGET_BYTES = 45_000_000
@@ -441,7 +439,7 @@ def measure_build(generation_id: str) -> dict:
     from django.conf import settings
 
     from studio.models import Generation
-    from studio.worker import submission
+    from studio.worker import connections, submission
 
     generation = Generation.objects.get(pk=generation_id)
     stored = generation.images.get()

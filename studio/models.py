@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from studio import catalog
-from studio.images import storable
+from studio.images.uploads import storable
 from studio.vidu.registry import NO_KEY
 
 
@@ -453,7 +453,7 @@ class InputImage(models.Model):
     def store(
         cls, generation: Generation, position: int, data, info, original_name: str = ""
     ) -> InputImage:
-        """Keep an image already checked by `studio.images.inspect` (`info`).
+        """Keep an image already checked by `studio.images.uploads.inspect` (`info`).
 
         `data`: its bytes, or an open file (an upload), copied in pieces.
         """

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
 
-from studio.images import ImageInfo, ImageProblem, inspect, storable
+from studio.images.uploads import ImageInfo, ImageProblem, inspect, storable
 from studio.models import Generation, StagedImage, Team
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def keep(
     original_name: str,
     in_use: Iterable[StagedImage | None] = (),
 ) -> StagedImage:
-    """Stage an image `images.inspect` accepted: its bytes, or an open file (an upload),
+    """Stage an image `uploads.inspect` accepted: its bytes, or an open file (an upload),
     copied in pieces.
 
     `in_use`: the images the form in hand already keeps. Over the person's cap, their
@@ -107,7 +107,7 @@ def open_file(staged: StagedImage) -> File:
 
 
 def info_of(staged: StagedImage) -> ImageInfo:
-    """What `images.inspect` found when the image was staged."""
+    """What `uploads.inspect` found when the image was staged."""
     return ImageInfo(staged.format, staged.width, staged.height, staged.size)
 
 

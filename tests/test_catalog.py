@@ -22,7 +22,7 @@ from studio import catalog
 from studio.models import Membership
 from studio.simulator import Simulator
 from studio.vidu import registry
-from studio.web.forms import GenerationForm
+from studio.web.forms.generation import GenerationForm
 from studio.web.views.generate import _create
 from studio.worker import submission
 from tests.conftest import png

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from studio import images as image_tools
 from studio import staging
 from studio.access import SESSION_TEAM
+from studio.images import formats, uploads
 from studio.models import Generation, InputImage, Membership, StagedImage, Team
-from studio.web.forms import GenerationForm
+from studio.web.forms.generation import GenerationForm
 from tests.conftest import drain_queue, png
 from tests.factories import make_generation
 
@@ -443,11 +443,11 @@ def test_a_big_upload_is_never_read_whole_to_be_checked_kept_or_stored(
     assert form.is_valid(), form.errors
     _create(form, alice.memberships.get(), alice)
     assert InputImage.objects.get().file.read() == big_upload_bytes
-    assert reads and max(reads) <= image_tools.PIECE < len(big_upload_bytes)
+    assert reads and max(reads) <= formats.PIECE < len(big_upload_bytes)
 
 
 def test_a_kept_image_gone_before_it_is_stored_asks_for_it_again(client, alice, team, monkeypatch):
-    staged = staging.keep(team, alice, png(), image_tools.inspect(png()), "kept.png")
+    staged = staging.keep(team, alice, png(), uploads.inspect(png()), "kept.png")
     checked = GenerationForm.clean
 
     def then_used_elsewhere(form):
@@ -586,9 +586,9 @@ def test_start_and_end_frames_are_kept_while_one_is_replaced(client, alice):
 
 
 def test_images_kept_longer_than_a_day_are_forgotten(client, alice, team):
-    old = staging.keep(team, alice, png(), image_tools.inspect(png()), "old.png")
+    old = staging.keep(team, alice, png(), uploads.inspect(png()), "old.png")
     StagedImage.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
-    staging.keep(team, alice, png(), image_tools.inspect(png()), "new.png")
+    staging.keep(team, alice, png(), uploads.inspect(png()), "new.png")
     assert list(StagedImage.objects.values_list("original_name", flat=True)) == ["new.png"]
 
 
@@ -680,7 +680,7 @@ def test_generate_again_goes_to_the_generations_own_form(client, alice, team):
 def test_a_kept_image_stays_in_the_team_it_was_kept_in(client, alice, team):
     other = Team.objects.create(name="Beta")
     Membership.objects.create(user=alice, team=other, role=Membership.OWNER)
-    staged = staging.keep(team, alice, png(), image_tools.inspect(png()), "alpha.png")
+    staged = staging.keep(team, alice, png(), uploads.inspect(png()), "alpha.png")
     client.force_login(alice)
     session = client.session
     session[SESSION_TEAM] = other.pk

@@ -23,11 +23,12 @@ from django.core import signing
 from PIL import Image
 
 from studio import catalog, input_links
-from studio import images as image_tools
+from studio.images import decoding, formats, uploads
 from studio.models import Generation, InputImage
 from studio.simulator import Simulator
 from studio.vidu import registry
 from studio.worker import payloads, submission
+from studio.worker.request_images import Source, data_uri, json_size, request_images, shrink
 from tests.conftest import png
 
 KEY = "images-key"
@@ -87,7 +88,7 @@ def decoded(uri: str) -> Image.Image:
     ],
 )
 def test_it_reads_the_format_from_the_content(data, kind):
-    info = image_tools.inspect(data)
+    info = uploads.inspect(data)
     assert info.format == kind and info.size == len(data)
 
 
@@ -115,22 +116,22 @@ def test_it_reads_the_format_from_the_content(data, kind):
     ],
 )
 def test_it_refuses_what_vidu_would_refuse_with_a_reason(data, message):
-    with pytest.raises(image_tools.ImageProblem) as problem:
-        image_tools.inspect(data)
+    with pytest.raises(uploads.ImageProblem) as problem:
+        uploads.inspect(data)
     assert message in str(problem.value)
 
 
 def test_it_measures_the_image_the_way_it_is_shown():
     # 300 wide, 100 high, shown turned a quarter: 100 wide, 300 high.
-    info = image_tools.inspect(jpeg_turned(300, 100))
+    info = uploads.inspect(jpeg_turned(300, 100))
     assert (info.width, info.height) == (100, 300)
     # Stored 100:500 is fine; shown turned it is 5:1 and refused.
-    with pytest.raises(image_tools.ImageProblem, match="This image is 5:1"):
-        image_tools.inspect(jpeg_turned(100, 500))
+    with pytest.raises(uploads.ImageProblem, match="This image is 5:1"):
+        uploads.inspect(jpeg_turned(100, 500))
 
 
 def test_a_thumbnail_is_small_and_upright():
-    thumb = Image.open(io.BytesIO(image_tools.thumbnail(jpeg_turned(1200, 600))))
+    thumb = Image.open(io.BytesIO(decoding.thumbnail(jpeg_turned(1200, 600))))
     assert thumb.format == "JPEG" and thumb.size == (240, 480)
 
 
@@ -151,24 +152,24 @@ def body_size(uris: list[str], reserve: int) -> int:
 
 def test_small_images_go_as_they_are():
     small = [(png(320, 180), "png"), (png(320, 180, fmt="JPEG"), "jpeg")]
-    uris = image_tools.request_images(small)
+    uris = request_images(small)
     assert [u.split(",")[0] for u in uris] == ["data:image/png;base64", "data:image/jpeg;base64"]
     assert [base64.b64decode(u.split(",")[1]) for u in uris] == [d for d, _ in small]
 
 
 def test_a_big_image_is_re_encoded_until_the_request_fits(big_png):
     reserve = 1_100_000  # a payload of a megabyte besides
-    [uri] = image_tools.request_images([(big_png, "png")], reserve=reserve)
+    [uri] = request_images([(big_png, "png")], reserve=reserve)
     assert body_size([uri], reserve) <= catalog.REQUEST_BODY_MAX_BYTES
     picture = decoded(uri)
     assert picture.format == "JPEG"
     assert picture.size[0] / picture.size[1] == pytest.approx(1.5, abs=0.01)
-    assert image_tools.inspect(base64.b64decode(uri.split(",")[1])).format == "jpeg"
+    assert uploads.inspect(base64.b64decode(uri.split(",")[1])).format == "jpeg"
 
 
 def test_two_big_frames_share_the_body_and_a_small_one_keeps_its_bytes(big_png):
     small = png(360, 240)
-    uris = image_tools.request_images([(big_png, "png"), (big_png, "png"), (small, "png")])
+    uris = request_images([(big_png, "png"), (big_png, "png"), (small, "png")])
     assert body_size(uris, 64 * 1024) <= catalog.REQUEST_BODY_MAX_BYTES
     assert base64.b64decode(uris[2].split(",")[1]) == small
     assert all(decoded(u).format == "JPEG" for u in uris[:2])
@@ -177,29 +178,29 @@ def test_two_big_frames_share_the_body_and_a_small_one_keeps_its_bytes(big_png):
 def test_a_big_image_goes_as_its_link_when_vidu_can_fetch_it(big_png):
     small = png(360, 240)
     link = "https://studio.example/inputs/token/frame-0.png"
-    uris = image_tools.request_images([(big_png, "png"), (small, "png")], urls=[link, "unused"])
+    uris = request_images([(big_png, "png"), (small, "png")], urls=[link, "unused"])
     assert uris[0] == link
     assert base64.b64decode(uris[1].split(",")[1]) == small
 
 
 def test_downscaling_goes_as_far_as_the_budget_needs(big_png):
-    out = image_tools.shrink(big_png, 300_000)
-    assert len(image_tools.data_uri(out, "jpeg")) + 3 <= 300_000
+    out = shrink(big_png, 300_000)
+    assert len(data_uri(out, "jpeg")) + 3 <= 300_000
     picture = Image.open(io.BytesIO(out))
     assert picture.size[0] < 3600 and picture.size[0] / picture.size[1] == pytest.approx(1.5, 0.01)
 
 
 def test_a_re_encoded_image_is_upright_and_transparency_is_flattened():
-    turned = Image.open(io.BytesIO(image_tools.shrink(jpeg_turned(1200, 600), 10_000_000)))
+    turned = Image.open(io.BytesIO(shrink(jpeg_turned(1200, 600), 10_000_000)))
     assert turned.size == (600, 1200)
     clear = Image.new("RGBA", (64, 48), (255, 255, 255, 0))
-    flat = Image.open(io.BytesIO(image_tools.shrink(encode(clear, "PNG"), 10_000_000)))
+    flat = Image.open(io.BytesIO(shrink(encode(clear, "PNG"), 10_000_000)))
     assert flat.mode == "RGB" and max(flat.getpixel((10, 10))) < 8  # black, as Vidu-sim shows
 
 
 def test_the_body_size_counts_escaped_text_at_its_worst():
-    assert image_tools.json_size({"prompt": "é"}) == len('{"prompt":"\\u00e9"}')
-    assert image_tools.json_size({"prompt": "é"}) > len('{"prompt":"é"}'.encode())
+    assert json_size({"prompt": "é"}) == len('{"prompt":"\\u00e9"}')
+    assert json_size({"prompt": "é"}) > len('{"prompt":"é"}'.encode())
 
 
 # build_request with real big images, against the simulator
@@ -217,7 +218,7 @@ def stored_generation(team, author, images: list[bytes], **fields) -> Generation
         estimated_credits=1,
     )
     for position, data in enumerate(images):
-        InputImage.store(generation, position, data, image_tools.inspect(data))
+        InputImage.store(generation, position, data, uploads.inspect(data))
     return generation
 
 
@@ -377,8 +378,8 @@ def pillow_decodes(data: bytes) -> bool:
 
 def accepted(data: bytes) -> bool:
     try:
-        image_tools.inspect(data)
-    except image_tools.ImageProblem as problem:
+        uploads.inspect(data)
+    except uploads.ImageProblem as problem:
         assert "damaged or cut short" in str(problem)
         return False
     return True
@@ -419,7 +420,7 @@ def test_an_exif_chunk_after_the_pixels_still_turns_the_picture():
     data = plain[:-12] + png_chunk(b"eXIf", exif.tobytes()) + plain[-12:]
     with Image.open(io.BytesIO(data)) as image:
         assert "exif" not in image.info  # the header does not have it
-    info = image_tools.inspect(data)
+    info = uploads.inspect(data)
     assert (info.width, info.height) == (100, 300)
 
 
@@ -443,11 +444,11 @@ def test_a_big_picture_is_checked_without_decoding_its_pixels(decoded_pictures, 
     assert len(data) < 1_000_000
     path = tmp_path / "big.png"
     path.write_bytes(data)
-    info = image_tools.inspect(path)
+    info = uploads.inspect(path)
     assert (info.format, info.width, info.height, info.size) == ("png", 8000, 8000, len(data))
     assert decoded_pictures == []
-    with pytest.raises(image_tools.ImageProblem, match="damaged or cut short"):
-        image_tools.inspect(data[: len(data) // 2])
+    with pytest.raises(uploads.ImageProblem, match="damaged or cut short"):
+        uploads.inspect(data[: len(data) // 2])
     assert decoded_pictures == []
 
 
@@ -491,12 +492,12 @@ def test_a_webp_too_big_to_decode_is_judged_from_its_chunks_as_if_decoded(make, 
 
     def verdict():
         try:
-            return image_tools.inspect(data)
-        except image_tools.ImageProblem as problem:
+            return uploads.inspect(data)
+        except uploads.ImageProblem as problem:
             return str(problem)
 
     decoded = verdict()
-    monkeypatch.setattr(image_tools, "CHECK_MAX_BYTES", 0)
+    monkeypatch.setattr(uploads, "CHECK_MAX_BYTES", 0)
     monkeypatch.setattr(Image, "open", None)  # read by the studio alone, in chunks
     assert verdict() == decoded
 
@@ -505,13 +506,13 @@ def test_a_progressive_jpeg_too_big_to_decode_is_followed_to_its_end(monkeypatch
     turned = Image.Exif()
     turned[0x0112] = 6
     data = encode(noise(300, 100), "JPEG", progressive=True, exif=turned)
-    monkeypatch.setattr(image_tools, "CHECK_MAX_BYTES", 0)
+    monkeypatch.setattr(uploads, "CHECK_MAX_BYTES", 0)
     monkeypatch.setattr(Image.Image, "load", None)  # never decoded
-    info = image_tools.inspect(data)
+    info = uploads.inspect(data)
     assert (info.format, info.width, info.height) == ("jpeg", 100, 300)
     for cut in (len(data) - 2, len(data) // 2, 700):
-        with pytest.raises(image_tools.ImageProblem, match="damaged or cut short"):
-            image_tools.inspect(data[:cut])
+        with pytest.raises(uploads.ImageProblem, match="damaged or cut short"):
+            uploads.inspect(data[:cut])
 
 
 # the worker reads a picture only to send its bytes
@@ -577,10 +578,8 @@ def test_sizes_decide_how_images_go_before_any_is_read():
 
     small = png(360, 240)
     link = "https://studio.example/inputs/token/frame-0.png"
-    big = image_tools.Source(30_000_000, "png", never)
-    uris = image_tools.request_images(
-        [big, image_tools.Source.of(small, "png")], urls=[link, "unused"]
-    )
+    big = Source(30_000_000, "png", never)
+    uris = request_images([big, Source.of(small, "png")], urls=[link, "unused"])
     assert uris[0] == link
     assert base64.b64decode(uris[1].split(",")[1]) == small
 
@@ -634,20 +633,20 @@ def whole(data: bytes) -> Image.Image:
     """The picture as Pillow decodes the whole file, flattened as the studio flattens it."""
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        return image_tools._flatten(image).convert("RGB")
+        return decoding._flatten(image).convert("RGB")
 
 
 def banded(data: bytes, max_pixels: int) -> Image.Image:
     with Image.open(io.BytesIO(data)) as image:
         fh = io.BytesIO(data)
-        picture, _ = image_tools._png_reduced(fh, image, max_pixels)
+        picture, _ = decoding._png_reduced(fh, image, max_pixels)
     return picture
 
 
 @pytest.mark.parametrize("kind", PNG_KINDS)
 def test_a_png_decoded_a_band_at_a_time_is_the_picture_pillow_decodes(kind, monkeypatch):
     # Bands of a few rows, so each band's first row is unfiltered from the band before.
-    monkeypatch.setattr(image_tools, "PNG_BAND_BYTES", 1)
+    monkeypatch.setattr(decoding, "PNG_BAND_BYTES", 1)
     width, height = 37, 23  # odd sizes: partial bytes, a short last band
     data = PNG_KINDS[kind](width, height)
     assert banded(data, width * height).tobytes() == whole(data).tobytes()
@@ -656,10 +655,10 @@ def test_a_png_decoded_a_band_at_a_time_is_the_picture_pillow_decodes(kind, monk
 
 
 def test_an_interlaced_png_is_reduced_from_its_first_pass(monkeypatch):
-    monkeypatch.setattr(image_tools, "PNG_BAND_BYTES", 1)
+    monkeypatch.setattr(decoding, "PNG_BAND_BYTES", 1)
     # Pillow writes no interlaced PNG: random rows, unfiltered, in Adam7's seven passes.
     rows = b""
-    for x0, y0, dx, dy in image_tools._ADAM7:
+    for x0, y0, dx, dy in formats.ADAM7:
         across, down = -(-(37 - x0) // dx), -(-(23 - y0) // dy)
         rows += b"".join(b"\0" + os.urandom(across * 3) for _ in range(down))
     data = png_of_rows(37, 23, rows, interlace=1)
@@ -671,12 +670,12 @@ def test_an_interlaced_png_is_reduced_from_its_first_pass(monkeypatch):
 
 
 def test_a_big_png_is_turned_upright_by_an_exif_chunk_after_its_pixels(monkeypatch):
-    monkeypatch.setattr(image_tools, "THUMBNAIL_DECODE_PIXELS", 100 * 100)
+    monkeypatch.setattr(decoding, "THUMBNAIL_DECODE_PIXELS", 100 * 100)
     exif = Image.Exif()
     exif[0x0112] = 6
     plain = encode(noise(600, 200), "PNG")
     data = plain[:-12] + png_chunk(b"eXIf", exif.tobytes()) + plain[-12:]
-    thumb = Image.open(io.BytesIO(image_tools.thumbnail(data)))
+    thumb = Image.open(io.BytesIO(decoding.thumbnail(data)))
     assert thumb.size[0] < thumb.size[1]  # 200 wide, 600 high as shown
 
 
@@ -684,7 +683,8 @@ MEMORY_PROBE = """
 import io, sys
 from pathlib import Path
 from PIL import Image
-from studio import images
+from studio.images import decoding
+from studio.worker.request_images import shrink
 
 def status(key):
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -695,9 +695,9 @@ data = io.BytesIO(open(sys.argv[2], "rb").read())
 Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from here
 before = status("VmRSS")
 if sys.argv[1] == "thumbnail":
-    out = images.thumbnail(data)
+    out = decoding.thumbnail(data)
 else:
-    out = images.shrink(data, 300_000)
+    out = shrink(data, 300_000)
 grew = status("VmHWM") - before
 picture = Image.open(io.BytesIO(out))
 print(grew, picture.width, picture.height, max(picture.convert("L").getextrema()))
@@ -724,14 +724,14 @@ def test_a_small_file_claiming_a_huge_canvas_takes_little_memory(use, most, tmp_
     assert grew < most
     assert width == height and brightest == 0  # the black square, smaller
     if use == "thumbnail":
-        assert width == image_tools.THUMBNAIL_SIZE[0]
+        assert width == decoding.THUMBNAIL_SIZE[0]
 
 
 def test_pictures_are_decoded_a_few_at_a_time(settings, monkeypatch):
     settings.STUDIO_IMAGE_DECODES = 2
     at_once, most = 0, 0
     lock = threading.Lock()
-    original = image_tools._picture
+    original = decoding.picture
 
     def slow(*args, **kwargs):
         nonlocal at_once, most
@@ -745,11 +745,11 @@ def test_pictures_are_decoded_a_few_at_a_time(settings, monkeypatch):
             with lock:
                 at_once -= 1
 
-    monkeypatch.setattr(image_tools, "_picture", slow)
+    monkeypatch.setattr(decoding, "picture", slow)
     data = png(320, 180)
     with ThreadPoolExecutor(8) as pool:
-        thumbs = list(pool.map(lambda _: image_tools.thumbnail(data), range(8)))
-        shrunk = list(pool.map(lambda _: image_tools.shrink(data, 10_000_000), range(4)))
+        thumbs = list(pool.map(lambda _: decoding.thumbnail(data), range(8)))
+        shrunk = list(pool.map(lambda _: shrink(data, 10_000_000), range(4)))
     assert most == 2
     assert all(Image.open(io.BytesIO(t)).size == (320, 180) for t in thumbs + shrunk)
 
@@ -765,7 +765,7 @@ def test_pictures_are_decoded_a_few_at_a_time(settings, monkeypatch):
 def test_a_picture_too_costly_to_decode_small_gets_a_placeholder_of_its_shape(
     data, monkeypatch, decoded_pictures
 ):
-    monkeypatch.setattr(image_tools, "DECODE_MAX_BYTES", 0)
+    monkeypatch.setattr(decoding, "DECODE_MAX_BYTES", 0)
     opened = []
     real_open = Image.open
 
@@ -775,7 +775,7 @@ def test_a_picture_too_costly_to_decode_small_gets_a_placeholder_of_its_shape(
         return image
 
     monkeypatch.setattr(Image, "open", recording)
-    made = image_tools.thumbnail(data)
+    made = decoding.thumbnail(data)
     assert decoded_pictures == [] and "WEBP" not in opened  # never decoded
     thumb = real_open(io.BytesIO(made))
     assert thumb.format == "JPEG" and thumb.size == (100, 300)  # its shape, as shown

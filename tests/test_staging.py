@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from studio import images as image_tools
 from studio import staging
+from studio.images import uploads
 from studio.models import StagedImage
 from studio.worker import jobs
 from tests.conftest import png
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("media_root")
 
 def stage(team, owner, name: str, minutes_ago: int = 0, data: bytes | None = None):
     data = data or png()
-    staged = staging.keep(team, owner, data, image_tools.inspect(data), name)
+    staged = staging.keep(team, owner, data, uploads.inspect(data), name)
     when = timezone.now() - timedelta(minutes=minutes_ago)
     StagedImage.objects.filter(pk=staged.pk).update(created_at=when)
     staged.refresh_from_db()
@@ -64,7 +64,7 @@ def test_the_images_the_form_in_hand_uses_are_never_discarded(team, alice, setti
         stage(team, alice, f"other{n}.png", minutes_ago=50 - n)
     settings.STUDIO_STAGED_MAX_PER_PERSON = 2
     data = png()
-    staging.keep(team, alice, data, image_tools.inspect(data), "new.png", in_use=[in_form])
+    staging.keep(team, alice, data, uploads.inspect(data), "new.png", in_use=[in_form])
     assert names(alice) == {"in-form.png", "new.png"}
 
 
@@ -127,13 +127,13 @@ def test_uploads_are_written_to_the_studio_s_own_folder(
     settings.FILE_UPLOAD_TEMP_DIR = str(folder)
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000  # so these uploads go to files
     seen = []
-    original = image_tools.inspect
+    original = uploads.inspect
 
     def looking(source):
         seen.append(Path(source.temporary_file_path()).parent)
         return original(source)
 
-    monkeypatch.setattr(image_tools, "inspect", looking)
+    monkeypatch.setattr(uploads, "inspect", looking)
     client.force_login(alice)
     post_refused(client, start_image="start", end_image="end")
     assert seen == [folder, folder]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from studio import addresses, input_links
-from studio import images as image_tools
+from studio.images.uploads import ImageProblem
 from studio.models import Generation, State
 from studio.vidu import registry
 from studio.vidu.base import Dialect, ProviderError, Submission, TaskView
@@ -27,6 +27,7 @@ from studio.worker.cadence import first_poll_at
 from studio.worker.connections import backoff, connection_of, dialect_for
 from studio.worker.payloads import provider_payload
 from studio.worker.reports import apply_view, cost_fields, seed_fields
+from studio.worker.request_images import Source, json_size, request_images
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def build(generation: Generation, dialect: Dialect | None = None, links: bool = 
     # re-encoded is decided from those, and its file is read only for the first and the
     # last. (The size comes from the storage, so a file that is gone fails here.)
     pictures = [
-        image_tools.Source(
+        Source(
             image.file.size,
             image.format,
             functools.partial(image.file.storage.open, image.file.name, "rb"),
@@ -81,9 +82,9 @@ def build(generation: Generation, dialect: Dialect | None = None, links: bool = 
     # The rest of the body (a payload may be a megabyte) is measured as it will be sent;
     # the images get what is left of the 20 MB: as data URIs, as signed links to our
     # own copies when the provider can reach us, or re-encoded until they fit.
-    reserve = image_tools.json_size(dialect.body(submission)) + 1024
+    reserve = json_size(dialect.body(submission)) + 1024
     urls = [input_links.url_for(image) for image in stored] if links else None
-    images = image_tools.request_images(pictures, reserve=reserve, urls=urls)
+    images = request_images(pictures, reserve=reserve, urls=urls)
     return submission.with_images(images)
 
 
@@ -125,7 +126,7 @@ def send(generation: Generation, *, maybe_sent: bool) -> str:
     dialect = dialect_for(generation)
     try:
         submission = build(generation, dialect)
-    except (image_tools.ImageProblem, ValidationError, OSError) as exc:
+    except (ImageProblem, ValidationError, OSError) as exc:
         # Nothing was sent, and sending again would not help.
         _cannot_build(generation, dialect, exc, unsaved)
         return "failed"
@@ -166,7 +167,7 @@ def _cannot_build(generation: Generation, dialect: Dialect, exc: Exception, unsa
     log.exception("cannot build the request for %s", generation.pk)
     message = (
         str(exc)
-        if isinstance(exc, image_tools.ImageProblem)
+        if isinstance(exc, ImageProblem)
         else (
             f"The studio could not build the request for {dialect.label}; nothing was "
             "sent or charged."
@@ -244,7 +245,7 @@ def _create_failed(sending: _Sending, exc: ProviderError, attempt: int) -> str:
         sending.last = exc
         try:
             sending.submission = build(generation, sending.dialect, links=False)
-        except (image_tools.ImageProblem, OSError):
+        except (ImageProblem, OSError):
             log.exception("cannot send the images of %s inline", generation.pk)
         else:
             return _NEXT_ATTEMPT

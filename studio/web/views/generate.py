@@ -27,18 +27,14 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from studio import budgets, catalog, staging
-from studio import images as image_tools
 from studio.access import current_membership, generation_for
+from studio.images import decoding
 from studio.models import Batch, Generation, InputImage, Membership, State
 from studio.vidu import registry
-from studio.web.forms import (
-    MODEL_OPTIONS,
-    OTHER_PARAMETERS,
-    VARIANT_FIELDS,
-    GenerationForm,
-    KeptImageGone,
-    raw_options,
-)
+from studio.web.forms.fields import MODEL_OPTIONS, OTHER_PARAMETERS, raw_options
+from studio.web.forms.generation import GenerationForm
+from studio.web.forms.uploads import KeptImageGone
+from studio.web.forms.variants import VARIANT_FIELDS
 from studio.worker import queue
 
 # Fields besides the model options that a GET may prefill (`?prompt=...`).
@@ -296,7 +292,7 @@ def staged_image(request: HttpRequest, staged_id) -> HttpResponse:
     except (FileNotFoundError, OSError):
         raise Http404 from None
     with fh:
-        thumb = image_tools.thumbnail(fh)
+        thumb = decoding.thumbnail(fh)
     response = HttpResponse(thumb, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response
