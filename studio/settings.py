@@ -311,6 +311,17 @@ else:
         f"http://127.0.0.1:{VIDU_SIM_PORT}"
     )
 VIDU_TIMEOUT = envfloat("VIDU_TIMEOUT", "30")
+# The worker fetches result videos and covers from public addresses only
+# (studio/worker/fetching.py). These are fetched from although private: hosts, host:port,
+# addresses or networks, comma separated; by default the local simulator's own address
+# when the studio uses it, and none with a real key.
+STUDIO_FETCH_PRIVATE_HOSTS = [
+    entry.strip()
+    for entry in env(
+        "STUDIO_FETCH_PRIVATE_HOSTS", urlsplit(VIDU_BASE_URL).netloc if VIDU_USING_SIMULATOR else ""
+    ).split(",")
+    if entry.strip()
+]
 # Callbacks: how far the Date header may be from now, in seconds.
 VIDU_CALLBACK_MAX_SKEW = envint("VIDU_CALLBACK_MAX_SKEW", "300")
 

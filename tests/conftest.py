@@ -275,6 +275,7 @@ def start_worker(tmp_path, settings):
                 VIDU_BASE_URL=base_url,
                 STUDIO_PUBLIC_URL=public_url or "",
                 MEDIA_ROOT=settings.MEDIA_ROOT,
+                STUDIO_FETCH_PRIVATE_HOSTS=",".join(settings.STUDIO_FETCH_PRIVATE_HOSTS),
                 REDIS_URL=settings.REDIS_URL or None,
                 Q_CLUSTER_NAME=os.environ.get("Q_CLUSTER_NAME"),  # named as here, side by side too
                 **env,
@@ -338,6 +339,13 @@ def run_queued_jobs() -> list:
             broker.acknowledge(ack_id)
             results.append(import_string(task["func"])(*task["args"], **task["kwargs"]))
     return results
+
+
+@pytest.fixture(autouse=True)
+def fetch_from_loopback(settings):
+    """The tests' simulators and servers listen on loopback, each at a port of its own:
+    the worker may fetch results from any of them. Tests of what it refuses name fewer."""
+    settings.STUDIO_FETCH_PRIVATE_HOSTS = ["127.0.0.1"]
 
 
 @pytest.fixture(autouse=True)

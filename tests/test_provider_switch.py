@@ -140,3 +140,16 @@ def test_a_callback_for_a_task_of_a_keyless_connection_is_unknown_not_an_error(
     response = callbacks.vidu_callback(request)
     assert response.status_code == 404
     assert old_provider.authorizations == []
+
+
+def test_a_finished_video_at_a_keyless_connection_is_not_copied_with_the_new_key(
+    old_provider, at_vtrix
+):
+    from studio.worker import copying
+
+    Generation.objects.filter(pk=at_vtrix.pk).update(state="success", result_status="")
+    assert copying.copy(str(at_vtrix.pk)) == "no key"
+    assert old_provider.authorizations == []
+    at_vtrix.refresh_from_db()
+    assert at_vtrix.result_status == "unavailable"  # not left "fetching" for ever
+    assert "no longer has a key for Vtrix" in at_vtrix.error_message
