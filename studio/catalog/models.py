@@ -209,6 +209,24 @@ def _span(lo: int, hi: int) -> tuple[int, ...]:
 
 R_540_1080 = ("540p", "720p", "1080p")
 
+# What the documents say of a rule, each sentence written once: the builders below cite
+# these by name, with the documents that say it for that model and endpoint.
+SAYS_540_TO_1080 = "540p, 720p or 1080p, default 720p."
+SAYS_720_OR_1080 = "720p or 1080p, default 720p."
+SAYS_MOVEMENT_CHOICES = "auto, small, medium or large, default auto."
+SAYS_AUDIO_OPTIONAL = "Optional, default false."
+SAYS_VOICE_NEEDS_AUDIO = "Takes effect only when audio is true."
+SAYS_DEFAULT_FALSE = "Default false."
+# A rule [004] states for start-end2video only, which the studio applies to img2video.
+SAYS_BORROWED = "Stated in [004]; applied to img2video."
+
+# The rules of one document that several families share, cited whole.
+# [002]: img2video refuses off-peak with audio, on every family.
+NO_OFF_PEAK_WITH_AUDIO = cite("002", "Off-peak is not supported when audio is true.")
+# [004]: start-end2video takes no voice, and sound only from the Q3 models.
+START_END_NO_VOICE = cite("004", "start-end2video takes no voice_id.")
+START_END_AUDIO_Q3_ONLY = cite("004", "Only the q3 models support audio on start-end2video.")
+
 
 def _sources(**rules: Source) -> MappingProxyType:
     missing = set(MODEL_RULE_NAMES) - set(rules)
@@ -256,20 +274,20 @@ def _q3(name: str, endpoint: str, offered: Source, character: str) -> Model:
         sources=_sources(
             model=offered,
             duration=cite("002" if img else "004", "1 to 16 seconds, default 5."),
-            resolution=cite("002" if img else "004", "540p, 720p or 1080p, default 720p."),
+            resolution=cite("002" if img else "004", SAYS_540_TO_1080),
             movement_amplitude=cite(
                 "004", "[004]: no effect on q2 and q3 models. [002] names only q2."
             ),
             audio=cite("002" if img else "004", "Defaults to true on q3 models."),
             voice_id=cite("000", "[000]: 'does not take effect for q3 models'.")
             if img
-            else cite("004", "start-end2video takes no voice_id."),
+            else START_END_NO_VOICE,
             bgm=cite(
                 "004",
                 "'BGM does not available in q3 models'. Stated for start-end2video; "
                 "VIDU-API.md applies it to img2video too.",
             ),
-            off_peak=cite("002", "Off-peak is not supported when audio is true.")
+            off_peak=NO_OFF_PEAK_WITH_AUDIO
             if img
             else cite(
                 "004",
@@ -312,7 +330,7 @@ def _q2(
             if img
             else cite("004", "1 to 8 seconds, default 5."),
             resolution=resolution_source
-            or (cite("000 001 002") if img else cite("004", "540p, 720p or 1080p, default 720p.")),
+            or (cite("000 001 002") if img else cite("004", SAYS_540_TO_1080)),
             movement_amplitude=cite(
                 "002 004",
                 "No effect on q2. [001] lists movement_amplitude for viduq2 models at its "
@@ -320,19 +338,13 @@ def _q2(
             )
             if img
             else cite("004", "No effect on q2 and q3 models."),
-            audio=cite("002", "Optional, default false.")
-            if img
-            else cite("004", "Only the q3 models support audio on start-end2video."),
-            voice_id=cite("002 003", "Takes effect only when audio is true.")
-            if img
-            else cite("004", "start-end2video takes no voice_id."),
+            audio=cite("002", SAYS_AUDIO_OPTIONAL) if img else START_END_AUDIO_Q3_ONLY,
+            voice_id=cite("002 003", SAYS_VOICE_NEEDS_AUDIO) if img else START_END_NO_VOICE,
             bgm=cite(
                 "004",
                 "'BGM does not take effect when the duration of the q2 model is 9 or 10 seconds'.",
             ),
-            off_peak=cite("002", "Off-peak is not supported when audio is true.")
-            if img
-            else cite("004"),
+            off_peak=NO_OFF_PEAK_WITH_AUDIO if img else cite("004"),
         ),
     )
 
@@ -340,7 +352,7 @@ def _q2(
 def _q1(name: str, endpoint: str, offered: Source, character: str) -> Model:
     img = endpoint == IMG2VIDEO
     q1_docs = "003" if name == "viduq1" and img else "004"
-    borrowed = "" if q1_docs == "003" or not img else "Stated in [004]; applied to img2video."
+    borrowed = "" if q1_docs == "003" or not img else SAYS_BORROWED
     return Model(
         name=name,
         endpoint=endpoint,
@@ -360,24 +372,18 @@ def _q1(name: str, endpoint: str, offered: Source, character: str) -> Model:
             model=offered,
             duration=cite(q1_docs, f"5 seconds only. {borrowed}".strip()),
             resolution=cite(q1_docs, f"1080p only. {borrowed}".strip()),
-            movement_amplitude=cite(q1_docs, "auto, small, medium or large, default auto."),
-            audio=cite("003", "Optional, default false.")
-            if img
-            else cite("004", "Only the q3 models support audio on start-end2video."),
-            voice_id=cite("003", "Takes effect only when audio is true.")
-            if img
-            else cite("004", "start-end2video takes no voice_id."),
-            bgm=cite("000 003" if img else "004", "Default false."),
-            off_peak=cite("002", "Off-peak is not supported when audio is true.")
-            if img
-            else cite("004"),
+            movement_amplitude=cite(q1_docs, SAYS_MOVEMENT_CHOICES),
+            audio=cite("003", SAYS_AUDIO_OPTIONAL) if img else START_END_AUDIO_Q3_ONLY,
+            voice_id=cite("003", SAYS_VOICE_NEEDS_AUDIO) if img else START_END_NO_VOICE,
+            bgm=cite("000 003" if img else "004", SAYS_DEFAULT_FALSE),
+            off_peak=NO_OFF_PEAK_WITH_AUDIO if img else cite("004"),
         ),
     )
 
 
 def _vidu20(endpoint: str, offered: Source) -> Model:
     img = endpoint == IMG2VIDEO
-    borrowed = " Stated in [004]; applied to img2video." if img else ""
+    borrowed = f" {SAYS_BORROWED}" if img else ""
     return Model(
         name="vidu2.0",
         endpoint=endpoint,
@@ -403,17 +409,13 @@ def _vidu20(endpoint: str, offered: Source) -> Model:
                 "004 001" if img else "004",
                 "4 s: 360p, 720p or 1080p (default 360p); 8 s: 720p only." + borrowed,
             ),
-            movement_amplitude=cite("004", "auto, small, medium or large, default auto."),
+            movement_amplitude=cite("004", SAYS_MOVEMENT_CHOICES),
             audio=cite("000 api", "img2video: optional, default false.")
             if img
-            else cite("004", "Only the q3 models support audio on start-end2video."),
-            voice_id=cite("000 002", "Takes effect only when audio is true.")
-            if img
-            else cite("004", "start-end2video takes no voice_id."),
-            bgm=cite("004", "Default false."),
-            off_peak=cite("002", "Off-peak is not supported when audio is true.")
-            if img
-            else cite("004"),
+            else START_END_AUDIO_Q3_ONLY,
+            voice_id=cite("000 002", SAYS_VOICE_NEEDS_AUDIO) if img else START_END_NO_VOICE,
+            bgm=cite("004", SAYS_DEFAULT_FALSE),
+            off_peak=NO_OFF_PEAK_WITH_AUDIO if img else cite("004"),
         ),
     )
 
@@ -424,7 +426,7 @@ def _vidu20(endpoint: str, offered: Source) -> Model:
 PRO_FAST_RESOLUTIONS = ("720p", "1080p")
 PRO_FAST_RESOLUTION_SOURCE = cite(
     "004",
-    "720p or 1080p, default 720p. [000] gives 540p, 720p and 1080p for the viduq2 series "
+    f"{SAYS_720_OR_1080} [000] gives 540p, 720p and 1080p for the viduq2 series "
     "as a whole; the studio follows [004].",
 )
 
@@ -493,7 +495,7 @@ MODELS: dict[str, dict[str, Model]] = {
                 cite("004"),
                 "lowest price",
                 PRO_FAST_RESOLUTIONS,
-                cite("004", "720p or 1080p, default 720p."),
+                cite("004", SAYS_720_OR_1080),
             ),
             _q1(
                 "viduq1",

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import httpx
+from pydantic import BaseModel, ConfigDict
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,14 @@ SUCCESS, FAILED, CANCELLED = "success", "failed", "cancelled"
 TASK_STATES = (CREATED, QUEUEING, PROCESSING, SUCCESS, FAILED, CANCELLED)
 
 CREDITS, USD = "credits", "usd"
+
+
+class Lenient(BaseModel):
+    """An answer as a provider sends it: the fields the studio reads, whatever else comes.
+
+    Providers add fields without notice; an answer is never refused for one."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,49 @@ class Dialect:
         """A provider's refusal in the user's words, with its own reason."""
         return with_reason(f"{self.label} refused the request.", message or reason, self.label)
 
+    # how a reading ends badly: an answer unread, a state unknown, a task failed
+
+    def unreadable(self, detail: str, status: int = 0) -> OutcomeUnknown:
+        """An answer the studio could not read: the provider may have acted on the call."""
+        return OutcomeUnknown(
+            "BadAnswer",
+            detail,
+            status,
+            plain=f"{self.label} sent an answer the studio could not read.",
+        )
+
+    def unknown_state(self, detail: str, word: str = "status") -> OutcomeUnknown:
+        """A task in a state (or `word`: what the provider calls it) the studio does not know."""
+        return OutcomeUnknown(
+            "UnknownState",
+            detail,
+            plain=f"{self.label} reported a {word} the studio does not know.",
+        )
+
+    def failure(
+        self,
+        code: str = "",
+        said: str = "",
+        *,
+        meaning: str = "",
+        plain: str = "",
+        fallback: str = "Failed",
+    ) -> tuple[str, str]:
+        """A failed (or cancelled) task's `reason` and `message`, for its TaskView.
+
+        The reason is the provider's code, for the record (`fallback` when it gave none).
+        The message is `plain` when the studio has the code's own words for people, which
+        stand alone; else that the task failed and `meaning`, what the studio knows the
+        code to mean. Then what the provider `said`; with nothing to tell, that it gave no
+        reason.
+        """
+        text = plain or " ".join(
+            part for part in (f"{self.label} reported that the task failed.", meaning) if part
+        )
+        if not (plain or meaning or said):
+            text += " It gave no reason."
+        return code or fallback, with_reason(text, said, self.label)
+
     # plumbing
 
     def _call(self, method: str, path: str, **kwargs):
@@ -224,12 +276,7 @@ class Dialect:
             data = None
         if response.is_success:
             if data is None:
-                raise OutcomeUnknown(
-                    "BadAnswer",
-                    "the answer was not JSON",
-                    response.status_code,
-                    plain=f"{self.label} sent an answer the studio could not read.",
-                )
+                raise self.unreadable("the answer was not JSON", response.status_code)
             return data
         reason, message = self.error_from(response.status_code, data)
         reason = reason or f"HTTP{response.status_code}"

@@ -5,7 +5,7 @@ No callbacks, task list or cancel are documented."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from studio.vidu import schemas
 from studio.vidu.base import (
@@ -16,13 +16,12 @@ from studio.vidu.base import (
     QUEUEING,
     SUCCESS,
     Dialect,
-    OutcomeUnknown,
+    Lenient,
     Submission,
     TaskView,
     Video,
     read_error,
     unwrap,
-    with_reason,
 )
 
 CREATE_PATHS = {
@@ -43,23 +42,17 @@ STATES = {
 }
 
 
-class Created(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Created(Lenient):
     task_id: str
     status: str = "processing"
 
 
-class Creation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Creation(Lenient):
     url: str = ""
     cover_url: str = ""
 
 
-class Task(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Task(Lenient):
     id: str = ""
     task_id: str = ""
     status: str = ""
@@ -90,11 +83,7 @@ class Octopusx(Dialect):
         try:
             answer = Created.model_validate(data)
         except ValidationError:
-            raise OutcomeUnknown(
-                "BadAnswer",
-                "the create answer had no task_id",
-                plain="Octopusx sent an answer the studio could not read.",
-            ) from None
+            raise self.unreadable("the create answer had no task_id") from None
         return TaskView(task_id=answer.task_id, state=CREATED)
 
     def query(self, task_id: str) -> TaskView:
@@ -103,11 +92,7 @@ class Octopusx(Dialect):
         status = (task.status or task.state).strip().lower()
         state = STATES.get(status)
         if state is None:
-            raise OutcomeUnknown(
-                "UnknownState",
-                f"unknown task status {status!r}",
-                plain="Octopusx reported a status the studio does not know.",
-            )
+            raise self.unknown_state(f"unknown task status {status!r}")
         videos = []
         if task.video_url:
             videos.append(Video(task.video_url, id=f"{task_id}-0"))
@@ -116,11 +101,7 @@ class Octopusx(Dialect):
                 videos.append(Video(creation.url, creation.cover_url, id=f"{task_id}-{index + 1}"))
         reason = message = ""
         if state in (FAILED, CANCELLED):
-            code, said = read_error(data)
-            reason = code or "Failed"
-            message = with_reason("Octopusx reported that the task failed.", said, "Octopusx") + (
-                "" if said else " It gave no reason."
-            )
+            reason, message = self.failure(*read_error(data))
         return TaskView(
             task_id=task.id or task.task_id or task_id,
             state=state,

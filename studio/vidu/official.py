@@ -20,7 +20,6 @@ from studio.vidu.base import (
     SUCCESS,
     Cost,
     Dialect,
-    OutcomeUnknown,
     Submission,
     TaskView,
     Video,
@@ -109,11 +108,7 @@ class Official(Dialect):
         try:
             answer = schemas.CreateResponse.model_validate(data)
         except ValidationError:
-            raise OutcomeUnknown(
-                "BadAnswer",
-                "the create answer had no task id",
-                plain=f"{self.label} sent an answer the studio could not read.",
-            ) from None
+            raise self.unreadable("the create answer had no task id") from None
         return TaskView(
             task_id=answer.task_id,
             state=STATES.get(answer.state, CREATED),
@@ -132,21 +127,13 @@ class Official(Dialect):
     def view(self, task: schemas.TaskResponse | schemas.ListedTask) -> TaskView:
         state = STATES.get(task.state)
         if state is None:
-            raise OutcomeUnknown(
-                "UnknownState",
-                f"unknown task state {task.state!r}",
-                plain=f"{self.label} reported a state the studio does not know.",
-            )
+            raise self.unknown_state(f"unknown task state {task.state!r}", "state")
         reason = message = ""
         if state == FAILED:
             if task.err_code == CANCELLED_CODE:
                 state = CANCELLED
-            reason = task.err_code or "Failed"
-            message = (
-                self.plain(task.err_code, "")
-                if task.err_code
-                else f"{self.label} reported that the task failed and gave no reason."
-            )
+            code = task.err_code
+            reason, message = self.failure(code, plain=self.plain(code, "") if code else "")
         return TaskView(
             task_id=task.id,
             state=state,

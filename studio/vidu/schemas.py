@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.vidu.base import Lenient
+
 
 class CreateRequest(BaseModel):
     """Body of POST /ent/v2/img2video and /ent/v2/start-end2video."""
@@ -35,9 +37,7 @@ class CreateRequest(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-class CreateResponse(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class CreateResponse(Lenient):
     task_id: str
     state: str = "created"
     model: str | None = None
@@ -51,19 +51,15 @@ class CreateResponse(BaseModel):
     created_at: str | None = None
 
 
-class CreationOut(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class CreationOut(Lenient):
     id: str = ""
     url: str = ""
     cover_url: str = ""
     watermarked_url: str = ""
 
 
-class TaskResponse(BaseModel):
+class TaskResponse(Lenient):
     """GET /ent/v2/tasks/{id}/creations, and the body of every callback."""
-
-    model_config = ConfigDict(extra="ignore")
 
     id: str
     state: str
@@ -76,9 +72,7 @@ class TaskResponse(BaseModel):
     creations: list[CreationOut] = Field(default_factory=list)
 
 
-class ListedTask(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ListedTask(Lenient):
     id: str
     state: str
     err_code: str = ""
@@ -90,16 +84,12 @@ class ListedTask(BaseModel):
     creations: list[CreationOut] = Field(default_factory=list)
 
 
-class ListTasksResponse(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ListTasksResponse(Lenient):
     tasks: list[ListedTask] = Field(default_factory=list)
     next_page_token: str = ""
 
 
-class CreditBalance(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class CreditBalance(Lenient):
     type: str
     credit_remain: int = 0
     concurrency_limit: int = 0
@@ -107,17 +97,13 @@ class CreditBalance(BaseModel):
     queue_count: int = 0
 
 
-class CreditsResponse(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class CreditsResponse(Lenient):
     remains: list[CreditBalance] = Field(default_factory=list)
     packages: list[dict] = Field(default_factory=list)
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Lenient):
     """{"code": 400, "reason": "FieldInvalid", "message": "...", "metadata": {...}}"""
-
-    model_config = ConfigDict(extra="ignore")
 
     code: int = 0
     reason: str = ""

@@ -5,7 +5,7 @@ and the options under `parameters`, the bare key as `Authorization`, and
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from studio.vidu.base import (
     CANCELLED,
@@ -15,12 +15,11 @@ from studio.vidu.base import (
     QUEUEING,
     SUCCESS,
     Dialect,
-    OutcomeUnknown,
+    Lenient,
     Submission,
     TaskView,
     Video,
     read_error,
-    with_reason,
 )
 
 STATES = {
@@ -37,9 +36,7 @@ STATES = {
 PARAMETERS = ("duration", "seed", "resolution", "movement_amplitude", "bgm")
 
 
-class Output(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Output(Lenient):
     task_id: str = ""
     task_status: str = ""
     urls: list[str] | None = None
@@ -47,9 +44,7 @@ class Output(BaseModel):
     error_code: str | int | None = None
 
 
-class Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Answer(Lenient):
     output: Output = Field(default_factory=Output)
     request_id: str | None = None
 
@@ -82,11 +77,7 @@ class Umodelverse(Dialect):
         except ValidationError:
             answer = Answer()
         if not answer.output.task_id:
-            raise OutcomeUnknown(
-                "BadAnswer",
-                "the submit answer had no output.task_id",
-                plain="UModelverse sent an answer the studio could not read.",
-            )
+            raise self.unreadable("the submit answer had no output.task_id")
         return TaskView(task_id=answer.output.task_id, state=CREATED)
 
     def query(self, task_id: str) -> TaskView:
@@ -95,18 +86,12 @@ class Umodelverse(Dialect):
         status = answer.output.task_status.strip().lower()
         state = STATES.get(status)
         if state is None:
-            raise OutcomeUnknown(
-                "UnknownState",
-                f"unknown task_status {answer.output.task_status!r}",
-                plain="UModelverse reported a status the studio does not know.",
-            )
+            raise self.unknown_state(f"unknown task_status {answer.output.task_status!r}")
         reason = message = ""
         if state in (FAILED, CANCELLED):
             said = answer.output.error_message or read_error(data)[1]
-            reason = str(answer.output.error_code or "Failure")
-            message = with_reason(
-                "UModelverse reported that the task failed.", said or "", "UModelverse"
-            )
+            code = str(answer.output.error_code or "")
+            reason, message = self.failure(code, said, fallback="Failure")
         urls = answer.output.urls or []
         return TaskView(
             task_id=answer.output.task_id or task_id,

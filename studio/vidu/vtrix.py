@@ -6,7 +6,7 @@ and the cost in US dollars (`usage.cost`). No cover, callbacks, task list or can
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from studio.vidu.base import (
     CANCELLED,
@@ -18,7 +18,7 @@ from studio.vidu.base import (
     USD,
     Cost,
     Dialect,
-    OutcomeUnknown,
+    Lenient,
     Submission,
     TaskView,
     Video,
@@ -61,28 +61,20 @@ def model_id(endpoint: str, model: str) -> str:
     return f"{model}_{endpoint}".replace("-", "_").replace(".", "_")
 
 
-class Content(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Content(Lenient):
     type: str = ""
     url: str = ""
 
 
-class Output(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Output(Lenient):
     content: list[Content] = []
 
 
-class Usage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Usage(Lenient):
     cost: str | float | int | None = None
 
 
-class Task(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Task(Lenient):
     id: str = ""
     status: str = ""
     output: list[Output] | None = None
@@ -116,11 +108,7 @@ class Vtrix(Dialect):
         data = unwrap(self._call("POST", CREATE_PATH, json=self.body(submission)))
         task_id = str(data.get("id") or data.get("task_id") or "")
         if not task_id:
-            raise OutcomeUnknown(
-                "BadAnswer",
-                "the create answer had no id",
-                plain="Vtrix sent an answer the studio could not read.",
-            )
+            raise self.unreadable("the create answer had no id")
         return TaskView(task_id=task_id, state=CREATED)
 
     def query(self, task_id: str) -> TaskView:
@@ -128,18 +116,10 @@ class Vtrix(Dialect):
         try:
             task = Task.model_validate(data)
         except ValidationError:
-            raise OutcomeUnknown(
-                "BadAnswer",
-                "the task answer could not be read",
-                plain="Vtrix sent an answer the studio could not read.",
-            ) from None
+            raise self.unreadable("the task answer could not be read") from None
         state = STATES.get(task.status.strip().lower())
         if state is None:
-            raise OutcomeUnknown(
-                "UnknownState",
-                f"unknown task status {task.status!r}",
-                plain="Vtrix reported a status the studio does not know.",
-            )
+            raise self.unknown_state(f"unknown task status {task.status!r}")
         urls = [
             content.url
             for output in task.output or []
@@ -150,13 +130,7 @@ class Vtrix(Dialect):
         if state in (FAILED, CANCELLED):
             code, said = read_error({"error": task.error} if task.error else data)
             said = said or task.error_message or ""
-            reason = code or "Failed"
-            message = with_reason(
-                "Vtrix reported that the task failed."
-                + (f" {CODES[code]}" if CODES.get(code) else ""),
-                said,
-                "Vtrix",
-            )
+            reason, message = self.failure(code, said, meaning=CODES.get(code, ""))
         return TaskView(
             task_id=task.id or task_id,
             state=state,

@@ -1,11 +1,12 @@
 """KKIAI (seed 002; docs.kkiai.com .../create-image-to-video-task,
 /create-start-end-frame-video-task): the official API resold under a Bearer key.
 
-Routes: POST /ent/v2/img2video, POST /ent/v2/start-end2video, and the official query
-GET /ent/v2/tasks/{id}/creations (its docs show no query page: unverified). No list, cancel
-or credits route. Auth: `Authorization: Bearer <key>`. Bodies, answers and errors are the
-official ones, with what seed 002 adds:
+It is the official front with what seed 002 says differently:
 
+- auth is `Authorization: Bearer <key>`;
+- only the create calls and the official query GET /ent/v2/tasks/{id}/creations (its
+  docs show no query page: unverified); no list, cancel or credits route;
+- it sells its own models per endpoint, among them "viduq2", checked by the Q2 rules;
 - the prompt is required (at most 2000 characters for img2video);
 - audio, is_rec, off_peak, watermark, seed and wm_position are typed as strings although
   its example sends JSON booleans and numbers, so both `true`/"true" and 5/"5" are taken;
@@ -14,7 +15,7 @@ official ones, with what seed 002 adds:
 - the create answer adds type, style, aspect_ratio, cus_priority, is_rec, wm_position,
   wm_url, meta_data and client_request_id.
 
-It copies the official callback_url, so it sends signed callbacks like the official API.
+Errors, query bodies and signed callbacks are the official ones.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BeforeValidator
 
 from studio import catalog
 
+from .. import intake
 from ..engine import Task
-from ..errors import ApiError, bad
-from .base import Front, Reply, Request, check_callback_url
-from .official import accept_create, create_body, error_body, parse_create, query_body
+from ..errors import bad
+from . import official
+from .base import Request
 
 MODELS = {
     catalog.IMG2VIDEO: ("viduq3-pro", "viduq3-turbo", "viduq2", "viduq1"),
@@ -42,6 +44,8 @@ PROMPT_REQUIRED = {catalog.IMG2VIDEO: True, catalog.START_END2VIDEO: True}
 # 540p/720p/1080p, 5 s and 720p by default), which are viduq2-turbo's.
 RULES_OF = {"viduq2": "viduq2-turbo"}
 STYLE = "general"  # its answer carries a style; Vidu's img2video has only this one now
+# The official routes its docs show.
+ROUTED = {"create_img2video", "create_start_end2video", "query"}
 
 
 def _flag(value):
@@ -70,62 +74,44 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 Whole = Annotated[int, BeforeValidator(_whole)]
 
 
-class CreateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CreateBody(official.CreateBody):
+    """The official body, with the fields seed 002 types or requires differently."""
 
-    model: str
-    images: list[str]
     prompt: str
     audio: Flag | None = None
-    voice_id: str | None = None
     is_rec: Flag | None = None
     bgm: Flag | None = None
     duration: Whole | None = None
     seed: Whole | None = None
-    resolution: str | None = None
-    movement_amplitude: str | None = None
-    payload: str | None = None
     off_peak: Flag | None = None
     watermark: Flag | None = None
     wm_position: Whole | None = None
-    wm_url: str | None = None
-    meta_data: str | None = None
-    callback_url: str | None = None
     aspect_ratio: str | None = None
     client_request_id: str | None = None
 
 
-class KkiaiFront(Front):
+class KkiaiFront(official.OfficialFront):
     name = "kkiai"
-    sends_callbacks = True
-    routes = (
-        (re.compile(r"/ent/v2/img2video"), {"POST": "create_img2video"}),
-        (re.compile(r"/ent/v2/start-end2video"), {"POST": "create_start_end2video"}),
-        (re.compile(r"/ent/v2/tasks/(?P<task_id>[^/]+)/creations"), {"GET": "query"}),
+    routes = tuple(
+        (pattern, methods)
+        for pattern, methods in official.OfficialFront.routes
+        if set(methods.values()) <= ROUTED
     )
 
     def authenticate(self, request: Request) -> None:
         self.require_scheme(request, "Bearer")
 
-    def error_body(self, error: ApiError) -> dict:
-        return error_body(error)
-
-    def callback_body(self, task: Task) -> dict:
-        return query_body(task, self.service.links, task.origin)
-
-    def create_img2video(self, request: Request) -> Reply:
-        return self.create(request, catalog.IMG2VIDEO)
-
-    def create_start_end2video(self, request: Request) -> Reply:
-        return self.create(request, catalog.START_END2VIDEO)
-
-    def create(self, request: Request, endpoint: str) -> Reply:
-        body = parse_create(endpoint, request.body, CreateBody, MODELS[endpoint])
+    def parse_body(self, endpoint: str, raw: bytes) -> CreateBody:
+        body = official.parse_create(endpoint, raw, CreateBody, MODELS[endpoint])
         if PROMPT_REQUIRED[endpoint] and not body.prompt.strip():
             raise bad("FieldLacking", "Write a prompt: it is required here.", "prompt")
-        callback_url = check_callback_url(body.callback_url)
-        accepted = accept_create(endpoint, body, RULES_OF.get(body.model, ""))
-        echo = {
+        return body
+
+    def rules_of(self, body: CreateBody) -> str:
+        return RULES_OF.get(body.model, "")
+
+    def echo(self, body: CreateBody, accepted: intake.Accepted) -> dict:
+        return {
             "is_rec": bool(body.is_rec),
             "wm_position": str(accepted.params.get("wm_position", "unspecified")),
             "wm_url": accepted.params.get("wm_url", ""),
@@ -133,11 +119,9 @@ class KkiaiFront(Front):
             "aspect_ratio": body.aspect_ratio or "",
             "client_request_id": body.client_request_id or "",
         }
-        task = self.submit(request, accepted, callback_url=callback_url, echo=echo)
-        return Reply(200, self.create_body(task))
 
     def create_body(self, task: Task) -> dict:
-        answer = create_body(task)
+        answer = super().create_body(task)
         answer.update(
             {
                 "type": task.endpoint,
@@ -152,7 +136,3 @@ class KkiaiFront(Front):
             }
         )
         return answer
-
-    def query(self, request: Request, task_id: str) -> Reply:
-        task = self.find(task_id)
-        return Reply(200, query_body(task, self.service.links, request.origin))

@@ -198,11 +198,28 @@ class OfficialFront(Front):
         return self.create(request, catalog.START_END2VIDEO)
 
     def create(self, request: Request, endpoint: str) -> Reply:
-        body = parse_create(endpoint, request.body)
-        accepted = accept_create(endpoint, body)
+        body = self.parse_body(endpoint, request.body)
+        accepted = accept_create(endpoint, body, self.rules_of(body))
         callback_url = check_callback_url(body.callback_url)
-        task = self.submit(request, accepted, callback_url=callback_url)
-        return Reply(200, create_body(task))
+        echo = self.echo(body, accepted)
+        task = self.submit(request, accepted, callback_url=callback_url, echo=echo)
+        return Reply(200, self.create_body(task))
+
+    # what a reseller of this API may say differently of a create call
+
+    def parse_body(self, endpoint: str, raw: bytes) -> BaseModel:
+        return parse_create(endpoint, raw)
+
+    def rules_of(self, body) -> str:
+        """The model whose rules the body is checked by, when not its own ("": its own)."""
+        return ""
+
+    def echo(self, body, accepted: intake.Accepted) -> dict:
+        """What the task keeps of the body for the create answer alone."""
+        return {}
+
+    def create_body(self, task: Task) -> dict:
+        return create_body(task)
 
     def query(self, request: Request, task_id: str) -> Reply:
         task = self.find(task_id)
