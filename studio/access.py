@@ -101,7 +101,13 @@ def generation_to_change(request: HttpRequest, generation_id) -> tuple[Generatio
 
 
 def active_share(token: str) -> ShareLink:
-    """A share link that has not been revoked, with its generation; 404 otherwise."""
+    """A share link that has not been revoked, of a video that is not hidden, with its
+    generation; 404 otherwise. Hiding a video revokes its links for good (restoring it
+    does not bring them back); the hidden check holds even for a video hidden some other
+    way."""
     return get_object_or_404(
-        ShareLink.objects.select_related("generation"), token=token, revoked_at__isnull=True
+        ShareLink.objects.select_related("generation"),
+        token=token,
+        revoked_at__isnull=True,
+        generation__hidden_at__isnull=True,
     )

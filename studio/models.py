@@ -506,6 +506,38 @@ class Creation(models.Model):
     def __str__(self) -> str:
         return f"video {self.provider_creation_id} of {self.generation_id}"
 
+    @property
+    def wants_watermark(self) -> bool:
+        """Whether the generation was made with a watermark."""
+        return bool(self.generation.params.get("watermark"))
+
+    @property
+    def shared_video(self):
+        """The file a shared link plays and downloads: the watermarked copy when a
+        watermark was asked for, the video otherwise; None when a watermark was asked for
+        and the studio has no watermarked copy (never the clean file in its place)."""
+        if self.wants_watermark:
+            return self.watermarked or None
+        return self.video or None
+
+    @property
+    def share_refusal(self) -> str:
+        """Why no link to this video can be made now, in the sharer's words; "" when
+        one can."""
+        if self.generation.hidden_at:
+            return (
+                "This video is hidden: its shared links no longer work and no new one can "
+                "be made. If an owner restores it, new links can be made; the old ones "
+                "stay off."
+            )
+        if self.wants_watermark and not self.watermarked:
+            return (
+                "This video was made with a watermark, but the studio has no watermarked "
+                "copy of it, so no link can be made: a link would show it without the "
+                "watermark. Links made before answer “not found”."
+            )
+        return ""
+
 
 class GenerationEvent(models.Model):
     SOURCES = [

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import tracemalloc
+import urllib.parse
 import zipfile
 
 import pytest
@@ -128,6 +129,82 @@ def test_streaming_several_large_videos_keeps_memory_to_about_a_chunk(client, al
     for name, stored in expected.items():
         with stored.open("rb") as fh:
             assert hashlib.sha256(archive.read(name)).digest() == hashlib.sha256(fh.read()).digest()
+
+
+def index_of(archive: zipfile.ZipFile) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
+
+
+def test_hidden_videos_stay_out_of_a_zip_unless_an_owner_asks(client, alice, bob, team):
+    kept = finished(team, alice, "kept")
+    gone = finished(team, alice, "put away")
+    gallery.hide_all(Generation.objects.filter(pk=gone.pk), bob)
+    for person in (alice, bob):
+        client.force_login(person)
+        names = opened(zip_of(client, kept, gone)).namelist()
+        assert [n for n in names if n.endswith(".mp4")] == [f"{gallery.file_stem(kept)}.mp4"]
+        assert "put away" not in opened(zip_of(client, kept, gone)).read("index.csv").decode()
+        assert zip_of(client, gone).status_code == 404
+    # Only an owner's explicit choice puts them in; anyone else asking is ignored.
+    assert zip_of(client, gone, include_hidden="1").status_code == 404  # bob, a member
+    client.force_login(alice)
+    names = opened(zip_of(client, kept, gone, include_hidden="1")).namelist()
+    assert f"{gallery.file_stem(gone)}.mp4" in names
+    # The hidden videos' list asks for them; its bar passes the choice on to the zip.
+    html = client.get(reverse("history"), {"hidden": "1"}).content.decode()
+    form = re.search(r'<form id="selection".*?</form>', html, re.S)[0]
+    assert '<input type="hidden" name="include_hidden" value="1">' in form
+    assert "include_hidden" not in client.get(reverse("history")).content.decode()
+    data = {"action": "zip", "ids": [str(gone.pk)], "include_hidden": "1"}
+    location = client.post(reverse("gallery_selection"), data)["Location"]
+    assert location == f"{reverse('gallery_zip')}?ids={gone.pk}&include_hidden=1"
+    assert opened(client.get(location)).namelist() == [
+        "index.csv",
+        f"{gallery.file_stem(gone)}.mp4",
+        f"{gallery.file_stem(gone)}.jpg",
+    ]
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tstart", "\rstart"]
+
+
+def test_the_index_never_hands_a_spreadsheet_a_formula(client, alice, team, django_user_model):
+    author = django_user_model.objects.create(username="@cmd")
+    team.memberships.create(user=author, role="member")
+    videos = [finished(team, alice, prompt) for prompt in FORMULAS]
+    plain = finished(team, author, "a fox", params={"seed": 7})
+    client.force_login(alice)
+    rows = index_of(opened(zip_of(client, *videos, plain)))
+    prompts = {row["prompt"] for row in rows}
+    assert prompts == {"'" + p for p in FORMULAS} | {"a fox"}
+    by_prompt = {row["prompt"]: row for row in rows}
+    assert by_prompt["a fox"]["author"] == "'@cmd"  # every text column, not the prompt alone
+    assert by_prompt["a fox"]["seed"] == "7"
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(tuple(gallery.FORMULA_STARTS)), row
+
+
+def test_file_names_keep_prompts_in_any_script(client, alice, team):
+    video = finished(team, alice, "一只狐狸在雪中奔跑，慢镜头")
+    client.force_login(alice)
+    response = zip_of(client, video)
+    stem = f"vidu-{video.created_at:%Y%m%d}-一只狐狸在雪中奔跑-慢镜头-{video.pk.hex[:8]}"
+    archive = opened(response)
+    assert f"{stem}.mp4" in archive.namelist()
+    assert index_of(archive)[0]["file"] == f"{stem}.mp4"
+    # The zip is named like its one video; the header stays ASCII, with a fallback name
+    # and the real one in RFC 5987 form.
+    header = response["Content-Disposition"]
+    header.encode("ascii")
+    fallback = f"vidu-{video.created_at:%Y%m%d}-{video.pk.hex[:8]}.zip"
+    assert header == (
+        f'attachment; filename="{fallback}"; '
+        f"filename*=UTF-8''{urllib.parse.quote(stem + '.zip', safe='')}"
+    )
+    assert gallery.slug("Café crème, à l'aube") == "café-crème-à-l-aube"
+    assert gallery.slug("../../etc/passwd\u202e4pm.exe") == "etc-passwd-4pm-exe"
+    assert gallery.slug("，。！") == "no-prompt"
 
 
 # ---- Stars ----------------------------------------------------------------------------

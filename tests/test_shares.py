@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Membership, ShareLink, Team
+from studio.models import Generation, Membership, ShareLink, Team
 from tests.factories import attach_video, make_generation
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -246,3 +247,128 @@ def test_a_new_link_says_it_was_made_just_now(client, bob, finished):
     page = client.get(reverse("generation", args=[finished.pk])).content.decode()
     section = page[page.index('id="shares"') :]
     assert "just now" in section and "0 minutes" not in section
+
+
+# ---- Hidden videos --------------------------------------------------------------------
+
+SHARED = ("share", "share_embed", "share_video", "share_cover")
+
+
+def test_hiding_a_video_stops_its_links_and_restoring_does_not_bring_them_back(
+    client, alice, bob, share, finished
+):
+    anonymous = client.__class__()
+    assert all(anonymous.get(reverse(n, args=[share.token])).status_code == 200 for n in SHARED)
+    client.force_login(bob)
+    hidden = client.post(reverse("generation_hide", args=[finished.pk]), follow=True)
+    assert "1 shared link stopped working for good" in hidden.content.decode()
+    unknown = anonymous.get(reverse("share", args=["x" * 43]))
+    for name in SHARED:
+        assert anonymous.get(reverse(name, args=[share.token])).status_code == 404, name
+    assert anonymous.get(reverse("share", args=[share.token])).content == unknown.content
+    share.refresh_from_db()
+    assert share.revoked_at is not None
+    # A member who opens the hidden video is told it is hidden, and what became of its links.
+    page = client.get(reverse("generation", args=[finished.pk])).content.decode()
+    assert "Hidden by <strong>bob</strong>" in page
+    assert "Its shared links were switched off when it was hidden" in page
+    client.force_login(alice)
+    restored = client.post(reverse("generation_restore", args=[finished.pk]), follow=True)
+    message = restored.content.decode()
+    assert "The 1 shared link switched off by hiding stays off" in message
+    assert "new links can be made" in message
+    for name in SHARED:
+        assert anonymous.get(reverse(name, args=[share.token])).status_code == 404, name
+    client.post(reverse("share_create", args=[finished.pk]))
+    fresh = ShareLink.objects.get(revoked_at__isnull=True)
+    assert anonymous.get(reverse("share_video", args=[fresh.token])).status_code == 200
+
+
+def test_restoring_from_the_hidden_list_says_the_links_stay_off(client, alice, share, finished):
+    from studio.web.views import gallery
+
+    gallery.hide_all(Generation.objects.filter(pk=finished.pk), alice)
+    client.force_login(alice)
+    response = client.post(reverse("generation_restore", args=[finished.pk]), headers=HTMX)
+    html = response.content.decode()
+    assert 'hx-swap-oob="true"' in html and "stays off" in html  # the card goes, said beside
+    # Links revoked by hand before the hiding are not counted as switched off by it.
+    other = make_generation(finished.team, alice, state="success")
+    attach_video(other)
+    ShareLink.objects.create(generation=other, revoked_at=timezone.now())
+    gallery.hide_all(Generation.objects.filter(pk=other.pk), alice)
+    assert gallery.restore_all(Generation.objects.filter(pk=other.pk)) == (1, 0)
+
+
+def test_a_video_hidden_some_other_way_is_not_shared_either(client, share, finished):
+    Generation.objects.filter(pk=finished.pk).update(hidden_at=timezone.now())
+    for name in SHARED:
+        assert client.get(reverse(name, args=[share.token])).status_code == 404, name
+
+
+def test_a_hidden_video_cannot_be_shared_and_its_page_says_why(client, alice, bob, finished):
+    Generation.objects.filter(pk=finished.pk).update(hidden_at=timezone.now(), hidden_by=alice)
+    client.force_login(bob)
+    response = client.post(reverse("share_create", args=[finished.pk]))
+    assert response.status_code == 422
+    assert "This video is hidden: its shared links no longer work" in section_of(
+        response.content.decode()
+    )
+    assert not ShareLink.objects.exists()
+    section = section_of(client.get(reverse("generation", args=[finished.pk])).content.decode())
+    assert "This video is hidden" in section
+    assert reverse("share_create", args=[finished.pk]) not in section
+
+
+# ---- Watermarks -----------------------------------------------------------------------
+
+MARKED = b"watermarked " * 300
+
+
+@pytest.fixture
+def with_watermark(team, alice):
+    g = make_generation(
+        team, alice, state="success", params={"duration": 4, "watermark": True, "wm_position": 3}
+    )
+    attach_video(g, VIDEO)
+    return g
+
+
+def test_a_video_made_with_a_watermark_is_shared_with_it(client, alice, with_watermark):
+    creation = with_watermark.creations.get()
+    creation.watermarked.save("video-watermarked.mp4", ContentFile(MARKED))
+    client.force_login(alice)
+    assert client.post(reverse("share_create", args=[with_watermark.pk])).status_code == 302
+    share = ShareLink.objects.get()
+    anonymous = client.__class__()
+    video = anonymous.get(reverse("share_video", args=[share.token]))
+    assert video.status_code == 200 and body(video) == MARKED
+    ranged = anonymous.get(
+        reverse("share_video", args=[share.token]), headers={"Range": "bytes=0-10"}
+    )
+    assert ranged.status_code == 206 and body(ranged) == MARKED[:11]
+    page = anonymous.get(reverse("share", args=[share.token])).content.decode()
+    # The page's player and its Download link are that same file.
+    assert f'href="/s/{share.token}/video.mp4" download' in page
+    # The team keeps its clean copy.
+    assert body(client.get(reverse("generation_video", args=[with_watermark.pk]))) == VIDEO
+
+
+def test_without_the_watermarked_copy_no_link_is_made_and_the_sharer_is_told(
+    client, alice, bob, with_watermark
+):
+    client.force_login(bob)
+    response = client.post(reverse("share_create", args=[with_watermark.pk]), headers=HTMX)
+    assert response.status_code == 422
+    assert "no watermarked copy" in response.content.decode()
+    assert not ShareLink.objects.exists()
+    section = section_of(
+        client.get(reverse("generation", args=[with_watermark.pk])).content.decode()
+    )
+    assert "made with a watermark, but the studio has no watermarked copy" in section
+    assert reverse("share_create", args=[with_watermark.pk]) not in section
+    # A link made before is not answered with the clean file.
+    old = ShareLink.objects.create(generation=with_watermark, created_by=alice)
+    anonymous = client.__class__()
+    for name in ("share", "share_embed", "share_video"):
+        assert anonymous.get(reverse(name, args=[old.token])).status_code == 404, name

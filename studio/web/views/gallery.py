@@ -2,7 +2,10 @@
 them as one zip, compare, star, hide), a person's stars, and hiding and restoring.
 
 Hiding is a soft delete: members and owners hide, only owners restore, viewers do
-neither. A star is a person's own mark; anyone in the team may star.
+neither. Hiding revokes the video's shared links for good: restoring it does not bring
+them back, new ones can be made. Hidden videos stay out of zips unless an owner asks for
+them (the hidden videos' list does). A star is a person's own mark; anyone in the team may
+star.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import uuid
 import zipfile
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -29,11 +33,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.access import current_membership, generation_for, generation_to_change
-from studio.models import Generation, Membership, Star
+from studio.models import Generation, Membership, ShareLink, Star
 
 # At most this many videos in one zip or one action: 100 ids keep the zip's link about
 # 4 KB, well under what browsers and servers take in a URL.
 MAX_SELECTED = 100
+# An owner's choice to put hidden videos in a zip (the hidden videos' list sends it).
+INCLUDE_HIDDEN = "include_hidden"
 CHUNK = 1024 * 1024  # a stored file is read 1 MiB at a time
 COMPARE_RANGE = (2, 4)
 
@@ -115,14 +121,58 @@ def gallery_context(request: HttpRequest, generation: Generation, membership: Me
 # ---- Hiding and restoring -------------------------------------------------------------
 
 
-def hide_all(generations, user) -> int:
-    return generations.filter(hidden_at__isnull=True).update(
-        hidden_at=timezone.now(), hidden_by=user
+def hide_all(generations, user) -> tuple[int, int]:
+    """Hide the generations not hidden yet and revoke their shared links, for good: a
+    restore does not bring them back. The links are revoked at the very time of the
+    hiding, which is how a restore tells them from links revoked by hand. How many videos
+    were hidden, and how many links went with them."""
+    now = timezone.now()
+    with transaction.atomic():
+        pks = list(generations.filter(hidden_at__isnull=True).values_list("pk", flat=True))
+        hidden = Generation.objects.filter(pk__in=pks, hidden_at__isnull=True).update(
+            hidden_at=now, hidden_by=user
+        )
+        links = ShareLink.objects.filter(generation_id__in=pks, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+    return hidden, links
+
+
+def restore_all(generations) -> tuple[int, int]:
+    """Restore the hidden generations; their links stay revoked. How many videos came
+    back, and how many of their links the hiding had switched off."""
+    with transaction.atomic():
+        pks = list(generations.filter(hidden_at__isnull=False).values_list("pk", flat=True))
+        links = ShareLink.objects.filter(
+            generation_id__in=pks, revoked_at=F("generation__hidden_at")
+        ).count()
+        restored = Generation.objects.filter(pk__in=pks, hidden_at__isnull=False).update(
+            hidden_at=None, hidden_by=None
+        )
+    return restored, links
+
+
+def links_off(links: int, restored: bool) -> str:
+    """What became of the shared links of videos hidden or restored, in words."""
+    if not links:
+        return ""
+    one = links == 1
+    some = f"{links} shared link{'' if one else 's'}"
+    if restored:
+        return (
+            f" The {some} switched off by hiding stay{'s' if one else ''} off; new links "
+            "can be made from the video's Share section."
+        )
+    return (
+        f" {some} stopped working for good: restoring does not bring "
+        f"{'it' if one else 'them'} back."
     )
 
 
-def restore_all(generations) -> int:
-    return generations.filter(hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
+def said(request: HttpRequest, text: str) -> HttpResponse:
+    """htmx's card goes (an empty answer), with what happened said out of band."""
+    messages.success(request, text)
+    return render(request, "teams/flash.html", {"oob": True})
 
 
 def owner_of(request: HttpRequest, generation_id) -> Generation:
@@ -137,7 +187,12 @@ def owner_of(request: HttpRequest, generation_id) -> Generation:
 @login_required
 def hide(request: HttpRequest, generation_id) -> HttpResponse:
     generation, _ = generation_to_change(request, generation_id)
-    hide_all(Generation.objects.filter(pk=generation.pk), request.user)
+    _, links = hide_all(Generation.objects.filter(pk=generation.pk), request.user)
+    if links:
+        text = "Hidden." + links_off(links, restored=False)
+        if request.htmx:
+            return said(request, text)
+        messages.success(request, text)
     if request.htmx:  # the card goes from the history
         return HttpResponse("")
     return back(request, reverse("generation", args=[generation.pk]))
@@ -147,7 +202,12 @@ def hide(request: HttpRequest, generation_id) -> HttpResponse:
 @login_required
 def restore(request: HttpRequest, generation_id) -> HttpResponse:
     generation = owner_of(request, generation_id)
-    restore_all(Generation.objects.filter(pk=generation.pk))
+    _, links = restore_all(Generation.objects.filter(pk=generation.pk))
+    if links:
+        text = "Restored." + links_off(links, restored=True)
+        if request.htmx:
+            return said(request, text)
+        messages.success(request, text)
     if request.htmx:
         return HttpResponse("")
     return back(request, reverse("generation", args=[generation.pk]))
@@ -180,11 +240,13 @@ def act_on(request: HttpRequest, membership: Membership, action: str, chosen) ->
     if action == "hide":
         if not membership.can_generate:
             raise PermissionDenied("Viewers cannot hide videos.")
-        return f"Hid {plural(hide_all(chosen, request.user))}. Owners can restore them."
+        hidden, links = hide_all(chosen, request.user)
+        return f"Hid {plural(hidden)}. Owners can restore them." + links_off(links, False)
     if action == "restore":
         if membership.role != Membership.OWNER:
             raise PermissionDenied("Only the team's owners can restore hidden videos.")
-        return f"Restored {plural(restore_all(chosen))}."
+        restored, links = restore_all(chosen)
+        return f"Restored {plural(restored)}." + links_off(links, restored=True)
     raise Http404("No such action.")
 
 
@@ -200,7 +262,10 @@ def selection(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Tick one or more videos first.")
         return back(request, reverse("history"))
     if action == "zip":
-        return redirect(reverse("gallery_zip") + "?" + urlencode([("ids", str(i)) for i in ids]))
+        query = [("ids", str(i)) for i in ids]
+        if request.POST.get(INCLUDE_HIDDEN) == "1":  # sent by the hidden videos' list
+            query.append((INCLUDE_HIDDEN, "1"))
+        return redirect(reverse("gallery_zip") + "?" + urlencode(query))
     if action == "compare":
         low, high = COMPARE_RANGE
         if not low <= len(ids) <= high:
@@ -235,7 +300,12 @@ class _Pipe(io.RawIOBase):
 
 
 def slug(text: str, length: int = 40) -> str:
-    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """The prompt's words for a file name, in any script ("一只狐狸在雪中", "café"):
+    letters, digits and their accents, lowercased; anything else (spaces, punctuation,
+    slashes, dots, control and direction marks) becomes one hyphen."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    kept = "".join(c if unicodedata.category(c)[0] in "LNM" else "-" for c in text)
+    words = re.sub(r"-+", "-", kept).strip("-")
     return words[:length].rstrip("-") or "no-prompt"
 
 
@@ -247,13 +317,24 @@ def file_stem(generation: Generation) -> str:
 
 INDEX_COLUMNS = ["file", "cover", "prompt", "model", "kind", "seed", "parameters", "author"]
 INDEX_COLUMNS += ["created_at", "page"]
+# A cell a spreadsheet would read as a formula (`=HYPERLINK(...)`, `+1`, `@SUM(...)`)
+# when the index is opened there.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """A text cell a spreadsheet takes as text: one that starts like a formula gets a
+    single quote in front (OWASP's advice on CSV injection). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def index_row(request: HttpRequest, generation: Generation, video: str, cover: str) -> list:
     seed = (
         generation.seed_used if generation.seed_used is not None else generation.params.get("seed")
     )
-    return [
+    row = [
         video,
         cover,
         generation.prompt,
@@ -265,6 +346,7 @@ def index_row(request: HttpRequest, generation: Generation, video: str, cover: s
         generation.created_at.isoformat(),
         request.build_absolute_uri(reverse("generation", args=[generation.pk])),
     ]
+    return [inert(value) for value in row]
 
 
 def zip_entries(request: HttpRequest, generations):
@@ -289,6 +371,24 @@ def index_csv(rows: list[list]) -> bytes:
     writer.writerow(INDEX_COLUMNS)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8-sig")  # a BOM, so spreadsheets read UTF-8
+
+
+def attachment(name: str) -> str:
+    """`Content-Disposition` for a download named `name` (RFC 6266): the name itself in
+    `filename*` (RFC 5987, UTF-8) when it is not plain ASCII, after an ASCII fallback for
+    clients that know only `filename`."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", fallback)) or "download"
+    if fallback == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def zip_name(videos: list[str]) -> str:
+    """A zip of one video is named like it; of several, by the day and how many."""
+    if len(videos) == 1:
+        return videos[0].removesuffix(".mp4") + ".zip"
+    return f"vidu-{timezone.now():%Y%m%d}-{len(videos)}-videos.zip"
 
 
 def stream_zip(entries, index: bytes):
@@ -316,22 +416,24 @@ def stream_zip(entries, index: bytes):
 def download_zip(request: HttpRequest) -> HttpResponse:
     """The chosen finished videos of the team (and their covers) in one zip, with an
     index.csv of each one's prompt, model, seed and parameters. Ids of other teams are
-    left out as if they did not exist; nothing of the team's chosen: 404."""
+    left out as if they did not exist, and hidden videos unless an owner asks for them
+    (`include_hidden=1`, sent by the hidden videos' list); nothing of the team's chosen:
+    404."""
     membership = current_membership(request)
     ids = selected_ids(request.GET)
+    chosen = Generation.objects.filter(team=membership.team, pk__in=ids)
+    with_hidden = membership.role == Membership.OWNER and request.GET.get(INCLUDE_HIDDEN) == "1"
+    if not with_hidden:
+        chosen = chosen.filter(hidden_at__isnull=True)
     generations = list(
-        Generation.objects.filter(team=membership.team, pk__in=ids)
-        .select_related("author")
-        .prefetch_related("creations")
-        .order_by("-created_at", "-pk")
+        chosen.select_related("author").prefetch_related("creations").order_by("-created_at", "-pk")
     )
     entries, rows = zip_entries(request, generations)
     if not entries:
         raise Http404("None of these videos is ready to download.")
-    name = f"vidu-{timezone.now():%Y%m%d}-{len(rows)}-video{'s' if len(rows) > 1 else ''}.zip"
     response = StreamingHttpResponse(
         stream_zip(entries, index_csv(rows)), content_type="application/zip"
     )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = attachment(zip_name([row[0] for row in rows]))
     response["Cache-Control"] = "private, no-store"
     return response

@@ -2,7 +2,7 @@
 
 A team's media answers its members (404 for anyone else, the login page for anonymous
 visitors); a shared result's video and cover answer whoever has the link, until it is
-revoked.
+revoked or the video hidden. A video made with a watermark is shared with it.
 """
 
 from __future__ import annotations
@@ -138,7 +138,10 @@ def _shared_file(
     creation = active_share(token).generation.creations.first()
     if creation is None:
         raise Http404
-    return _shared(ranged_file(request, getattr(creation, field), content_type, filename))
+    # A video made with a watermark is shared only with it: without the watermarked
+    # copy, 404 rather than the clean file.
+    stored = creation.shared_video if field == "video" else getattr(creation, field)
+    return _shared(ranged_file(request, stored, content_type, filename))
 
 
 @require_GET

@@ -1,9 +1,12 @@
 """Shared links: a read-only page with one video for people outside the team.
 
 The token (256 random bits from `secrets`) is the only key: whoever has the link sees the
-video, its cover and, if the sharer chose so, the prompt, until a team member revokes it;
-a revoked link answers 404 at once. Team members create and revoke links from the
-generation's page (viewers cannot: they only see the history).
+video, its cover and, if the sharer chose so, the prompt, until a team member revokes it
+or hides the video; a revoked link answers 404 at once, and hiding revokes every link of
+the video for good. A video made with a watermark is shared only with its watermark: with
+no watermarked copy stored, no link can be made and older ones answer 404. Team members
+create and revoke links from the generation's page (viewers cannot: they only see the
+history).
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ def create(request: HttpRequest, generation_id) -> HttpResponse:
     if generation.result_status != ResultStatus.STORED:
         error = "There is no video to share yet: wait until it is ready."
         return _answer(request, generation, membership, 422, share_error=error)
+    creation = generation.creations.first()
+    refusal = creation.share_refusal if creation else "There is no video to share."
+    if refusal:  # hidden, or made with a watermark the studio has no copy with
+        return _answer(request, generation, membership, 422, share_error=refusal)
     share = ShareLink.objects.create(
         generation=generation,
         show_prompt=request.POST.get("show_prompt") in ("on", "1", "true"),
@@ -77,8 +84,8 @@ def revoke(request: HttpRequest, generation_id, share_id: int) -> HttpResponse:
 def _share_context(request: HttpRequest, share: ShareLink) -> dict:
     generation = share.generation
     creation = generation.creations.first()
-    if creation is None or not creation.video:
-        raise Http404
+    if creation is None or creation.shared_video is None:
+        raise Http404  # no video, or a watermark asked for and no watermarked copy
     token = share.token
     return {
         "share": share,

@@ -252,17 +252,20 @@ def switch(request: HttpRequest) -> HttpResponse:
 
 class SignUpForm(UserCreationForm):
     """A new person's account. A password the rules refuse is explained under the password
-    itself (Django puts it under the confirmation); after a mistake the page comes back
-    with what the person typed, passwords included: their own fresh input, sent back only
-    to them in the answer to their POST, so they correct it instead of typing both again."""
+    itself (Django puts it under the confirmation). After a mistake the page comes back
+    with the username kept and both password fields empty: a password is never written
+    into a page (where caches, saved pages and browser history would keep it); a note
+    beside each field asks for it again."""
+
+    RETYPE = "For your safety the password is not kept after a mistake: type it again."
 
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("password1", "password2"):
-            self.fields[name].widget.render_value = True
+    @property
+    def retype_passwords(self) -> bool:
+        """Whether the page comes back after a mistake, its password fields emptied."""
+        return self.is_bound and bool(self.errors)
 
     def validate_password_for_user(self, user, password_field_name="password1"):
         super().validate_password_for_user(user, password_field_name)
