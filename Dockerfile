@@ -21,4 +21,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 RUN useradd --create-home studio && mkdir -p /data && chown studio /data
 USER studio
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn studio.wsgi:application --bind 0.0.0.0:8000 --worker-class gthread --threads 8 --workers ${WEB_CONCURRENCY:-2} --keep-alive 10 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn studio.wsgi:application --bind 0.0.0.0:8000 --worker-class gthread --threads 8 --workers ${WEB_CONCURRENCY:-2} --keep-alive 10 --access-logfile - --logger-class studio.logs.AccessLog"]

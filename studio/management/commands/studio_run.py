@@ -226,4 +226,7 @@ def web_command(python: str, host: str, port: int) -> list[str]:
         "10",
         "--access-logfile",
         "-",
+        # Share, invite and input links' tokens are written as "…" (studio/logs.py).
+        "--logger-class",
+        "studio.logs.AccessLog",
     ]
