@@ -3,7 +3,7 @@
 #   worker: docker run IMAGE python manage.py qcluster
 #   follower: docker run IMAGE python manage.py studio_follow   (one or more)
 # Configure with DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, STUDIO_PUBLIC_URL,
-# VIDU_API_KEY and the AWS_* media settings (see README).
+# VIDU_API_KEY and the AWS_* media settings (see docs/deploying.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 STUDIO_DATA_DIR=/data

@@ -221,7 +221,9 @@ STORAGES = {
 # collectstatic has not run (make run, tests), and from STATIC_ROOT when it has (Dockerfile).
 WHITENOISE_USE_FINDERS = True
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
-    # S3-compatible media (django-storages reads AWS_* and AWS_S3_ENDPOINT_URL itself).
+    # S3-compatible media. django-storages takes the keys from the environment
+    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); boto3 the endpoint and the region
+    # (AWS_ENDPOINT_URL_S3, AWS_DEFAULT_REGION), see docs/deploying.md.
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {"bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"], "querystring_auth": True},
