@@ -6,12 +6,26 @@ for (no figure, or 0) counts 0. Months are calendar months in UTC.
 
 The budget is enforced when a generation is stored: `enforce` locks the team's row
 inside the transaction that inserts the generation, so two submits at once are checked
-one after the other and can never together pass the budget.
+one after the other and can never together pass the budget. That count must see what the
+other submit committed while this one waited for the lock: on PostgreSQL the settings
+pin READ COMMITTED (each statement sees what was committed before it), whatever the
+database's default isolation level; under REPEATABLE READ the count would be read from
+a snapshot taken before the wait.
+
+Our estimates are guesses where no price is published, so a video is reserved at the
+highest of its estimate and what the provider has charged for that kind of video
+(`SeenPrice`, learnt from every figure a provider reports): once one video of a kind has
+cost 20 where we guessed 10, the next ones count 20 from the moment they are stored, and
+those already in flight are raised to it. A kind never charged yet is reserved at the
+estimate times the most the provider's prices have been above our estimates. The team
+page says how far the month can still go over at worst (`Report.worst_overrun`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,11 +43,17 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from studio import catalog
-from studio.models import UNCHARGED_ENDINGS, Generation, Membership, Team  # noqa: F401 (tests name it here)
+from studio.models import (  # noqa: F401 (tests name UNCHARGED_ENDINGS here)
+    UNCHARGED_ENDINGS,
+    Generation,
+    Membership,
+    SeenPrice,
+    Team,
+)
 
 
 class OverBudget(Exception):
@@ -79,6 +99,123 @@ ESTIMATED = Case(
     default=Value(0),
     output_field=IntegerField(),
 )
+
+
+# The options that change what a video costs; a kind of video is its model, duration,
+# resolution and which of these are on.
+PRICED_OPTIONS = ("audio", "bgm", "is_rec", "off_peak")
+
+
+def kind_of(provider: str, model: str, params: Mapping) -> dict:
+    """The SeenPrice fields naming one kind of video."""
+    return {
+        "provider": provider,
+        "model": model,
+        "duration": int(params.get("duration") or 0),
+        "resolution": str(params.get("resolution") or ""),
+        "options": ",".join(o for o in PRICED_OPTIONS if params.get(o)),
+    }
+
+
+def _key(kind: Mapping) -> tuple:
+    return tuple(kind[f] for f in ("model", "duration", "resolution", "options"))
+
+
+def learn(generation: Generation, credits: int | None) -> None:
+    """Remember a provider's figure for a video of this kind when it is the highest yet,
+    and raise the reservation of the same kind's videos still waiting for a figure this
+    month, in every team."""
+    if not credits or credits <= 0 or generation.estimated_credits is None:
+        return
+    kind = kind_of(generation.provider, generation.model, generation.params)
+    sent = {**generation.params, "model": generation.model}
+    estimate = catalog.estimate(sent, generation.provider).credits or 0
+    seen, made = SeenPrice.objects.get_or_create(
+        **kind, defaults={"highest": credits, "estimate": estimate}
+    )
+    if not made:
+        SeenPrice.objects.filter(pk=seen.pk).update(
+            highest=Greatest(F("highest"), Value(credits)),
+            estimate=estimate,
+            last_at=timezone.now(),
+        )
+    lookup = {f"params__{name}": kind[name] for name in ("duration", "resolution")}
+    Generation.objects.filter(
+        provider=generation.provider,
+        model=generation.model,
+        created_at__gte=month_start(),
+        credits__isnull=True,
+        estimated_credits__lt=credits,
+        **lookup,
+    ).exclude(state__in=UNCHARGED_ENDINGS).filter(_same_options(kind["options"])).update(
+        estimated_credits=credits
+    )
+
+
+def _same_options(options: str) -> Q:
+    """Generations whose priced options are exactly `options` (JSON false or absent
+    both mean off)."""
+    on = set(options.split(",")) - {""}
+    condition = Q()
+    for name in PRICED_OPTIONS:
+        if name in on:
+            condition &= Q(**{f"params__{name}": True})
+        else:
+            condition &= Q(**{f"params__{name}__isnull": True}) | Q(**{f"params__{name}": False})
+    return condition
+
+
+@dataclass
+class Prices:
+    """What a provider has charged, loaded once for a form or a report."""
+
+    provider: str
+    highest: dict[tuple, int] = field(default_factory=dict)
+    ratio: float = 1.0  # the most its figures have been above our estimates
+
+    @classmethod
+    def of(cls, provider: str) -> Prices:
+        prices = cls(provider)
+        rows = SeenPrice.objects.filter(provider=provider).values()
+        for row in rows:
+            prices.highest[_key(row)] = row["highest"]
+            if row["estimate"]:
+                prices.ratio = max(prices.ratio, row["highest"] / row["estimate"])
+        return prices
+
+    def seen(self, model: str, params: Mapping) -> int | None:
+        return self.highest.get(_key(kind_of(self.provider, model, params)))
+
+    def worst(self, model: str, params: Mapping, estimate: int) -> int:
+        """The most a video of this kind may cost, judged from what was charged."""
+        seen = self.seen(model, params)
+        if seen is not None:
+            return max(seen, estimate)
+        return math.ceil(estimate * self.ratio)
+
+
+def reserve(sent: Mapping, provider: str, prices: Prices | None = None) -> catalog.Estimate:
+    """What a video is counted at until its provider gives a figure: our estimate, or
+    the provider's highest figure for that kind of video, or (for a kind never charged
+    yet) the estimate times the most the provider's figures have been above ours."""
+    estimate = catalog.estimate(sent, provider)
+    if estimate.credits is None:
+        return estimate
+    prices = prices or Prices.of(provider)
+    label = catalog.PROVIDERS[provider].label
+    seen = prices.seen(sent["model"], sent)
+    if seen is not None:
+        if seen > estimate.credits:
+            return catalog.Estimate(seen, f"the most {label} has charged for this video")
+        return estimate
+    if prices.ratio > 1:
+        credits = math.ceil(estimate.credits * prices.ratio)
+        return catalog.Estimate(
+            credits,
+            f"{estimate.basis}, × {prices.ratio:.2g}: {label} has charged up to that much "
+            "more than the studio's estimates",
+        )
+    return estimate
 
 
 def this_month(team: Team | int, now: datetime | None = None) -> QuerySet[Generation]:
@@ -229,6 +366,36 @@ def _add_up(rows: list[dict], key: str) -> dict[object, Line]:
 
 
 @dataclass
+class Exposure:
+    """The month's videos that count at a reservation, not a provider's figure, and how
+    far they could take the month beyond what is counted."""
+
+    videos: int = 0  # counted at a reservation
+    worst_overrun: int = 0  # credits beyond the reservations if each costs the most seen
+    never_priced: int = 0  # of a kind, at a provider, that has never been charged
+
+
+def exposure(team: Team, now: datetime | None = None) -> Exposure:
+    waiting = (
+        this_month(team, now)
+        .filter(credits__isnull=True, estimated_credits__isnull=False)
+        .exclude(Generation.not_charged_condition())
+        .values("provider", "model", "params", "estimated_credits")
+    )
+    found = Exposure()
+    prices: dict[str, Prices] = {}
+    for row in waiting:
+        provider = prices.setdefault(row["provider"], Prices.of(row["provider"]))
+        found.videos += 1
+        estimate = catalog.estimate({**row["params"], "model": row["model"]}, row["provider"])
+        if provider.seen(row["model"], row["params"]) is None and provider.ratio <= 1:
+            found.never_priced += 1
+        worst = provider.worst(row["model"], row["params"], estimate.credits or 0)
+        found.worst_overrun += max(0, worst - row["estimated_credits"])
+    return found
+
+
+@dataclass
 class Report:
     start: datetime
     end: datetime
@@ -236,6 +403,7 @@ class Report:
     total: Line
     by_member: list[Line]
     by_model: list[Line]
+    exposure: Exposure = field(default_factory=Exposure)
 
     @property
     def remaining(self) -> int | None:
@@ -276,7 +444,13 @@ def report(team: Team, now: datetime | None = None, names: dict | None = None) -
         sum(line.unreported for line in by_model),
     )
     return Report(
-        month_start(now), next_month_start(now), team.monthly_budget, total, by_member, by_model
+        month_start(now),
+        next_month_start(now),
+        team.monthly_budget,
+        total,
+        by_member,
+        by_model,
+        exposure(team, now) if total.estimated else Exposure(),
     )
 
 

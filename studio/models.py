@@ -662,3 +662,31 @@ def mark_batch_places(generations) -> None:
         if generation.pk in siblings:
             place = siblings.index(generation.pk) + 1
             generation.batch_place = f"{place} of {len(siblings)}"
+
+
+class SeenPrice(models.Model):
+    """The highest price a provider has reported for one kind of video (its model,
+    duration, resolution and the options that change a price), in credits. A video of
+    that kind is reserved against the budget at this price when it is above the
+    studio's estimate (studio.budgets.reserve)."""
+
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=64)
+    duration = models.PositiveIntegerField()
+    resolution = models.CharField(max_length=16)
+    options = models.CharField(max_length=64, blank=True)  # "is_rec,off_peak", sorted
+    highest = models.PositiveIntegerField()
+    estimate = models.PositiveIntegerField()  # the studio's estimate for that kind
+    times = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "model", "duration", "resolution", "options"],
+                name="one_price_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.model} {self.duration}s {self.resolution}: {self.highest}"

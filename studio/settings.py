@@ -153,6 +153,17 @@ else:
             "CONN_MAX_AGE": 60,
         }
     }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # READ COMMITTED for every statement of the studio's sessions, named rather than left
+    # to the database's default: the budget's lock (studio.budgets.enforce) counts what
+    # others committed while it waited, which a REPEATABLE READ snapshot taken before the
+    # wait would not show, and under REPEATABLE READ two people's concurrent updates of
+    # one row fail instead of queueing. A session setting (libpq's options), so it holds
+    # outside transactions too, where psycopg's isolation_level does not reach.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = (
+        options.get("options", "") + r" -c default_transaction_isolation=read\ committed"
+    ).strip()
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The same for a file named by DATABASE_URL (as the tests give their worker
     # processes): WAL lets the web process read while the worker writes, and with

@@ -206,3 +206,24 @@ def test_not_charged_is_one_rule_for_pages_and_the_budget(team, alice):
         Generation.objects.filter(Generation.not_charged_condition()).values_list("pk", flat=True)
     )
     assert in_query == {pk for pk, expected in made.items() if expected}
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_budget_holds_where_the_database_defaults_to_repeatable_read(team, bob, monkeypatch):
+    """A REPEATABLE READ snapshot taken before the lock's wait would not see the submit
+    that held it: the studio names READ COMMITTED on its own connections."""
+    if connection.vendor != "postgresql":
+        require("this race test needs PostgreSQL (DATABASE_URL=postgres://...)")
+    database = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER DATABASE {database} SET default_transaction_isolation = 'repeatable read'"
+        )
+    try:
+        set_budget(team, 7)  # room for two 3-credit videos
+        assert submit_at_once(bob, 5, monkeypatch) == [302, 302, 422, 422, 422]
+        assert budgets.spent_this_month(team) == 6
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER DATABASE {database} RESET default_transaction_isolation")

@@ -7,6 +7,7 @@ import logging
 
 from django.utils import timezone
 
+from studio import budgets
 from studio.models import AT_PROVIDER, Generation, State
 from studio.vidu import registry
 from studio.vidu.base import CREDITS, USD, ProviderError, TaskView
@@ -74,6 +75,7 @@ def apply_view(generation: Generation, view: TaskView, source: str) -> bool:
             view.message or f"{generation.provider_label} reported that the task failed."
         )
     moved = generation.advance(state, source, view.reason, **fields)
+    budgets.learn(generation, fields.get("credits"))
     if not moved:
         # Same or older news: only refresh when we next ask, and a later cost figure.
         Generation.objects.filter(pk=generation.pk, state__in=AT_PROVIDER).update(

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pydantic import ValidationError
 
-from studio import addresses, input_links
+from studio import addresses, budgets, input_links
 from studio.images.uploads import ImageProblem
 from studio.models import Generation, State
 from studio.vidu import registry
@@ -295,6 +295,7 @@ def accepted(generation: Generation, view: TaskView, how: str) -> None:
         **cost_fields(view),
         **seed_fields(generation, view),
     )
+    budgets.learn(generation, fields.get("credits"))
     if not generation.advance(State.CREATED, "submit", f"task {view.task_id} {how}", **fields):
         # A callback raced ahead and moved the state; the task id must still be kept.
         Generation.objects.filter(pk=generation.pk, provider_task_id="").update(

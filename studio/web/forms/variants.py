@@ -7,7 +7,7 @@ import secrets
 
 from django import forms
 
-from studio import catalog
+from studio import budgets, catalog
 from studio.models import Batch
 
 # Variants asked for at once: one video (no batch) up to four side by side.
@@ -147,7 +147,8 @@ class Variants(forms.Form):
 
     def estimate(self) -> catalog.Estimate:
         """The estimate for every video asked for, added up."""
-        each = [catalog.estimate(settled, self.provider.name) for _, settled in self.plan]
+        prices = budgets.Prices.of(self.provider.name)
+        each = [budgets.reserve(settled, self.provider.name, prices) for _, settled in self.plan]
         if any(e.credits is None for e in each):
             return each[0]
         basis = each[0].basis

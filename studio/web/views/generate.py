@@ -331,8 +331,9 @@ def _create(form: GenerationForm, membership, user) -> Generation:
         batch = None
         if len(variants) > 1:
             batch = Batch.objects.create(team=membership.team, author=user, mode=form.mode)
+        prices = budgets.Prices.of(connection.provider)
         made = [
-            _store(form, membership, user, params, connection.provider, batch, index)
+            _store(form, membership, user, params, connection.provider, batch, index, prices)
             for index, params in enumerate(variants)
         ]
         budgets.enforce(*made)  # locks the team row; raises OverBudget or OverLimit
@@ -343,7 +344,9 @@ def _create(form: GenerationForm, membership, user) -> Generation:
     return made[0]
 
 
-def _store(form, membership, user, sent: dict, provider: str, batch, index: int) -> Generation:
+def _store(
+    form, membership, user, sent: dict, provider: str, batch, index: int, prices
+) -> Generation:
     params = {k: v for k, v in sent.items() if k not in ("model", "prompt")}
     return Generation.objects.create(
         form_token=form.token if index == 0 else None,
@@ -356,7 +359,8 @@ def _store(form, membership, user, sent: dict, provider: str, batch, index: int)
         params=params,
         # The rules checked are this provider's; the worker records the origin it sends to.
         provider=provider,
-        estimated_credits=catalog.estimate(sent, provider).credits,
+        # Counted at this until the provider gives its figure (studio.budgets).
+        estimated_credits=budgets.reserve(sent, provider, prices).credits,
         # Apart by a microsecond, so the batch's order is the order they were asked in.
         created_at=timezone.now() + timedelta(microseconds=index),
     )
