@@ -2,7 +2,8 @@
 
 Used for an image too large to travel inside the 20 MB request as a data URI, when the
 studio has a public address (STUDIO_PUBLIC_URL). The link needs no login: the token is
-signed with SECRET_KEY, names one image of one generation, and expires.
+signed with SECRET_KEY, names one image of one generation, and expires. It serves the
+stored copy, which was kept without the upload's metadata (`InputImage.store`).
 """
 
 from __future__ import annotations

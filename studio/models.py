@@ -455,7 +455,8 @@ class InputImage(models.Model):
     ) -> InputImage:
         """Keep an image already checked by `studio.images.uploads.inspect` (`info`).
 
-        `data`: its bytes, or an open file (an upload), copied in pieces.
+        `data`: its bytes, or an open file (an upload), copied in pieces without the
+        image's metadata (EXIF, XMP, text: `studio.images.metadata`).
         """
         image = cls(
             generation=generation,
@@ -466,7 +467,8 @@ class InputImage(models.Model):
             size=info.size,
             original_name=original_name[:255],
         )
-        image.file.save(f"{position}.{info.format}", storable(data), save=False)
+        image.file.save(f"{position}.{info.format}", storable(data, info.format), save=False)
+        image.size = image.file.size  # as stored: smaller by the metadata left out
         image.save()
         return image
 

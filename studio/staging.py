@@ -54,7 +54,7 @@ def keep(
     in_use: Iterable[StagedImage | None] = (),
 ) -> StagedImage:
     """Stage an image `uploads.inspect` accepted: its bytes, or an open file (an upload),
-    copied in pieces.
+    copied in pieces without the image's metadata (`studio.images.metadata`).
 
     `in_use`: the images the form in hand already keeps. Over the person's cap, their
     oldest other staged images are discarded; these, and the new one, never are.
@@ -69,7 +69,8 @@ def keep(
         size=info.size,
         original_name=original_name[:255],
     )
-    staged.file.save(f"{staged.pk}.{info.format}", storable(data), save=False)
+    staged.file.save(f"{staged.pk}.{info.format}", storable(data, info.format), save=False)
+    staged.size = staged.file.size  # as stored: smaller by the metadata left out
     staged.save()
     limit(owner, in_use=[staged, *in_use])
     return staged

@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile, File
 from PIL import Image, UnidentifiedImageError
 
 from studio import catalog
-from studio.images import decoding, formats
+from studio.images import decoding, formats, metadata
 
 # A guard against decompression bombs: a small file that claims a huge canvas. Checked
 # from the header before any pixel is decoded, and below Pillow's own limit (about 89
@@ -47,12 +47,17 @@ class ImageInfo:
     size: int
 
 
-def storable(data: bytes | IO[bytes]) -> File:
+def storable(data: bytes | IO[bytes], kind: str | None = None) -> File:
     """Content for a FileField's save(): bytes as they are, a file copied in pieces.
 
     An upload is wrapped rather than given as it is, so that the storage copies its
     temporary file instead of moving it away from a request that may read it again.
+    With `kind` (the format `inspect` found), the copy leaves out the image's metadata
+    (`metadata.Stripped`) as the storage reads it: the stored file may be smaller, and
+    its size is the storage's to say once saved.
     """
+    if kind is not None:
+        return File(metadata.Stripped(data, kind))
     if isinstance(data, (bytes, bytearray)):
         return ContentFile(data)
     return File(data)

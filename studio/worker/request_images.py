@@ -2,6 +2,10 @@
 each image as a base64 data URI while it fits, as a link Vidu can fetch, or re-encoded
 as a smaller JPEG until it fits.
 
+Nothing sent carries the image's metadata: bytes sent as they are go without their
+EXIF, XMP or text (`studio.images.metadata`), a re-encoded copy is written without any,
+and a link serves the studio's copy, stored without it.
+
 Everything is decided from the images' sizes; an image is read only to be sent as its
 bytes or re-encoded, and re-encoding starts from the picture decoded at a reduced size
 (`studio.images.decoding`), in one of the process's decoding turns.
@@ -19,7 +23,7 @@ from typing import IO
 from PIL import Image
 
 from studio import catalog
-from studio.images import decoding
+from studio.images import decoding, metadata
 from studio.images.formats import ImageSource
 from studio.images.uploads import ImageProblem
 
@@ -46,8 +50,10 @@ class Source:
         return cls(len(data), kind, lambda: io.BytesIO(data))
 
     def read(self) -> bytes:
+        """Its bytes as they are sent: without the image's metadata (EXIF, XMP, text),
+        read in pieces; never more than `size`."""
         with self.open() as fh:
-            return fh.read()
+            return metadata.strip(fh, self.format)
 
 
 def request_images(
