@@ -298,7 +298,9 @@ def child(backend: str, out: Path, requests: int, sizes: list[int], explain: boo
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
     User = get_user_model()
-    team = Team.objects.create(name="Bench team")
+    # With a budget, as a team watching its spending has: the team page then also says
+    # how far the month can still go over (studio.budgets.exposure).
+    team = Team.objects.create(name="Bench team", monthly_budget=1_000_000)
     other = Team.objects.create(name="Other team")
     authors = []
     for name, role, weight in MEMBERS:

@@ -44,8 +44,6 @@ from pathlib import Path
 
 from common import PG_SERVER, postgres
 
-from studio.worker import queue
-
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "submit_rate.json"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -271,6 +269,7 @@ def child(profile: str, count: int, out: Path, workers: int | None) -> None:
     from django_q.brokers import get_broker
 
     from studio.models import Generation, State
+    from studio.worker import queue
 
     assert not settings.DEBUG, "DEBUG keeps every query in memory: unset it"
     workdir = Path(settings.DATA_DIR)

@@ -43,6 +43,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -175,13 +176,18 @@ class Prices:
 
     @classmethod
     def of(cls, provider: str) -> Prices:
-        prices = cls(provider)
-        rows = SeenPrice.objects.filter(provider=provider).values()
-        for row in rows:
+        return cls.of_each([provider])[provider]
+
+    @classmethod
+    def of_each(cls, providers) -> dict[str, Prices]:
+        """Each provider's prices, in one query."""
+        found = {provider: cls(provider) for provider in providers}
+        for row in SeenPrice.objects.filter(provider__in=found).values():
+            prices = found[row["provider"]]
             prices.highest[_key(row)] = row["highest"]
             if row["estimate"]:
                 prices.ratio = max(prices.ratio, row["highest"] / row["estimate"])
-        return prices
+        return found
 
     def seen(self, model: str, params: Mapping) -> int | None:
         return self.highest.get(_key(kind_of(self.provider, model, params)))
@@ -376,22 +382,40 @@ class Exposure:
 
 
 def exposure(team: Team, now: datetime | None = None) -> Exposure:
-    waiting = (
+    """The month's videos counted at a reservation, grouped by kind in the database (a
+    month may hold thousands), each kind judged by what its provider has charged."""
+    kinds = (
         this_month(team, now)
         .filter(credits__isnull=True, estimated_credits__isnull=False)
         .exclude(Generation.not_charged_condition())
-        .values("provider", "model", "params", "estimated_credits")
+        .values(
+            "provider",
+            "model",
+            duration=KT("params__duration"),
+            resolution=KT("params__resolution"),
+            **{name: KT(f"params__{name}") for name in PRICED_OPTIONS},
+        )
+        .annotate(videos=Count("id"), reserved=Sum("estimated_credits"))
+        .order_by()
     )
+    kinds = list(kinds)
     found = Exposure()
-    prices: dict[str, Prices] = {}
-    for row in waiting:
-        provider = prices.setdefault(row["provider"], Prices.of(row["provider"]))
-        found.videos += 1
-        estimate = catalog.estimate({**row["params"], "model": row["model"]}, row["provider"])
-        if provider.seen(row["model"], row["params"]) is None and provider.ratio <= 1:
-            found.never_priced += 1
-        worst = provider.worst(row["model"], row["params"], estimate.credits or 0)
-        found.worst_overrun += max(0, worst - row["estimated_credits"])
+    prices = Prices.of_each({kind["provider"] for kind in kinds})
+    for kind in kinds:
+        provider = prices[kind["provider"]]
+        params = {
+            "model": kind["model"],
+            "duration": int(kind["duration"] or 0),
+            "resolution": kind["resolution"] or "",
+            # JSON true reads "true" on PostgreSQL and 1 on SQLite.
+            **{name: str(kind[name]).lower() in ("true", "1") for name in PRICED_OPTIONS},
+        }
+        found.videos += kind["videos"]
+        if provider.seen(kind["model"], params) is None and provider.ratio <= 1:
+            found.never_priced += kind["videos"]
+        estimate = catalog.estimate(params, kind["provider"]).credits or 0
+        worst = provider.worst(kind["model"], params, estimate)
+        found.worst_overrun += max(0, worst * kind["videos"] - kind["reserved"])
     return found
 
 
@@ -450,7 +474,8 @@ def report(team: Team, now: datetime | None = None, names: dict | None = None) -
         total,
         by_member,
         by_model,
-        exposure(team, now) if total.estimated else Exposure(),
+        # Said beside the budget only: no budget, no query.
+        exposure(team, now) if total.estimated and team.monthly_budget is not None else Exposure(),
     )
 
 
