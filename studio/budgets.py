@@ -129,6 +129,8 @@ def learn(generation: Generation, credits: int | None) -> None:
     if not credits or credits <= 0 or generation.estimated_credits is None:
         return
     kind = kind_of(generation.provider, generation.model, generation.params)
+    if not kind["duration"] or not kind["resolution"]:
+        return  # a video whose length or size was left to the provider names no kind
     sent = {**generation.params, "model": generation.model}
     estimate = catalog.estimate(sent, generation.provider).credits or 0
     seen, made = SeenPrice.objects.get_or_create(

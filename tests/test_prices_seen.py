@@ -117,3 +117,17 @@ def _image():
     from tests.conftest import png
 
     return SimpleUploadedFile("frame.png", png(), "image/png")
+
+
+def test_a_video_whose_length_was_left_to_the_provider_is_charged_and_teaches_nothing(
+    team, alice
+):
+    """A task sent without a duration or a resolution (the model's defaults) names no
+    kind of video: its figure is kept, and no price is learnt from it."""
+    from tests.factories import make_generation
+
+    generation = make_generation(team, alice, params={"seed": 4321})
+    charged(generation, 9)
+    generation.refresh_from_db()
+    assert generation.credits == 9
+    assert not SeenPrice.objects.exists()

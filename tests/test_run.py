@@ -109,7 +109,9 @@ def test_it_serves_everything_and_ctrl_c_stops_it_all(tmp_path):
         os.killpg(run.pid, signal.SIGINT)
         assert run.wait(timeout=40) == 0
         wait_for(lambda: not session_processes(run.pid), 10, "every process to stop")
-        assert time.monotonic() - pressed < 3, "Ctrl-C should stop everything within 3 s"
+        # Well under the 30 s the web server and the worker would each wait out if a
+        # child ignored the signal; a loaded machine stops it all in about 3 s.
+        assert time.monotonic() - pressed < 10, "Ctrl-C should stop everything at once"
     finally:
         if run.poll() is None or session_processes(run.pid):
             os.killpg(run.pid, signal.SIGKILL)
